@@ -1,0 +1,173 @@
+// Micro-benchmarks of the runtime that need no external load generator:
+//   emporium_bench rpc [--n=N]                    in-process vs HTTP module-call latency
+//   emporium_bench events --bus=URL [--n=N] [--batch=B]
+//                                                 events/s through outbox → relay → consumer
+// Prints one JSON object per line so bench/run.sh can tabulate them.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "platform/bus/bus.h"
+#include "platform/bus/outbox.h"
+#include "platform/core/random.h"
+#include "platform/http/router.h"
+#include "platform/http/server.h"
+#include "platform/log/log.h"
+#include "platform/metrics/metrics.h"
+#include "platform/rpc/rpc.h"
+#include "platform/sql/sql.h"
+
+namespace emporium {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Arg(const std::vector<std::string>& args, const std::string& name, std::string def) {
+  for (const auto& a : args) {
+    if (a.starts_with("--" + name + "=")) return a.substr(name.size() + 3);
+  }
+  return def;
+}
+
+struct Stats {
+  double p50_us, p99_us, mean_us;
+};
+
+Stats Summarize(std::vector<double>& us) {
+  std::sort(us.begin(), us.end());
+  double sum = 0;
+  for (double v : us) sum += v;
+  return {us[us.size() / 2], us[us.size() * 99 / 100], sum / static_cast<double>(us.size())};
+}
+
+int BenchRpc(const std::vector<std::string>& args) {
+  const int n = std::stoi(Arg(args, "n", "20000"));
+  http::Router router;
+  Status added = router.Add(http::Method::kGet, "/v1/info", [](http::Request&) {
+    return http::Response::Json(200, R"({"name":"emporium","version":"0.1.0","modules":["info"]})");
+  }, http::RouteOptions{.blocking = false});
+  if (!added.ok()) return 1;
+  metrics::Registry registry;
+  http::ServerOptions so;
+  so.port = 0;
+  so.threads = 1;
+  so.access_log = false;
+  http::Server server(so, router, registry);
+  if (!server.Start().ok()) return 1;
+
+  auto local = rpc::NewLocalClient("info", [&router](http::Request& req) {
+    http::Match m = router.Find(req.method, req.path);
+    req.path_params = std::move(m.params);
+    return m.route->handler(req);
+  });
+  auto remote = rpc::NewRemoteClient("info", "http://127.0.0.1:" + std::to_string(server.port()), rpc::RemoteOptions{},
+                                     SystemClock::Get());
+  for (auto* client : {local.get(), remote.get()}) {
+    std::vector<double> us;
+    us.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n + 1000; ++i) {
+      http::Request req;
+      req.method = http::Method::kGet;
+      req.path = "/v1/info";
+      req.target = "/v1/info";
+      auto t0 = Clock::now();
+      auto r = client->Call(std::move(req), rpc::CallOptions{.idempotent = true});
+      auto t1 = Clock::now();
+      if (!r.ok() || r->status != 200) {
+        std::cerr << "call failed: " << r.status().ToString() << "\n";
+        return 1;
+      }
+      if (i >= 1000) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+    Stats s = Summarize(us);
+    std::printf("{\"bench\":\"rpc\",\"transport\":\"%s\",\"calls\":%d,\"p50_us\":%.2f,\"p99_us\":%.2f,\"mean_us\":%.2f}\n",
+                client->remote() ? "http" : "in-process", n, s.p50_us, s.p99_us, s.mean_us);
+  }
+  server.Shutdown();
+  return 0;
+}
+
+int BenchEvents(const std::vector<std::string>& args) {
+  const std::string bus_url = Arg(args, "bus", "");
+  const int n = std::stoi(Arg(args, "n", "20000"));
+  const int batch = std::stoi(Arg(args, "batch", "10"));
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("emporium-bench-" + RandomHex(4));
+  std::filesystem::create_directories(dir);
+  std::string url = bus_url.empty() ? "log://" + (dir / "log").string() : bus_url;
+  auto bus = bus::Open(url);
+  auto producer_db = sql::Open("sqlite://" + (dir / "producer.db").string());
+  auto consumer_db = sql::Open("sqlite://" + (dir / "consumer.db").string());
+  if (!bus.ok() || !producer_db.ok() || !consumer_db.ok()) {
+    std::cerr << "open failed\n";
+    return 1;
+  }
+  for (auto* db : {producer_db->get(), consumer_db->get()}) {
+    if (Status s = sql::Migrate(*db, "bench", bus::OutboxMigrations()); !s.ok()) {
+      std::cerr << s.ToString() << "\n";
+      return 1;
+    }
+  }
+  const std::string topic = "bench." + RandomHex(4);
+  if (!(*bus)->EnsureTopic(topic, 4).ok()) return 1;
+  auto producer = (*bus)->NewProducer();
+  auto consumer = (*bus)->Subscribe("bench-consumer", {topic});
+  if (!producer.ok() || !consumer.ok()) return 1;
+
+  std::atomic<int> seen{0};
+  bus::Relay relay(**producer_db, **producer, Millis(5));
+  bus::Worker worker(**consumer_db, std::move(consumer).value(), "bench-consumer",
+                     [&seen](sql::Tx&, const bus::Record&) {
+                       seen.fetch_add(1);
+                       return Status::Ok();
+                     });
+  worker.Start();
+  relay.Start();
+  auto t0 = Clock::now();
+  for (int i = 0; i < n; i += batch) {
+    Status s = (*producer_db)->Transact([&](sql::Tx& tx) -> Status {
+      for (int j = i; j < std::min(n, i + batch); ++j) {
+        bus::Event e = bus::MakeEvent("/bench", "bench.happened", "agg-" + std::to_string(j % 64),
+                                      "{\"i\":" + std::to_string(j) + "}");
+        EMP_RETURN_IF_ERROR(bus::Outbox::Add(tx, topic, e.subject, e));
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) {
+      std::cerr << s.ToString() << "\n";
+      return 1;
+    }
+    relay.Notify();
+  }
+  auto produced = Clock::now();
+  while (seen.load() < n && Clock::now() - t0 < std::chrono::seconds(300)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  auto t1 = Clock::now();
+  relay.Stop();
+  worker.Stop();
+  double secs = std::chrono::duration<double>(t1 - t0).count();
+  std::printf("{\"bench\":\"events\",\"bus\":\"%s\",\"events\":%d,\"batch\":%d,\"delivered\":%d,\"seconds\":%.3f,"
+              "\"events_per_s\":%.0f,\"produce_seconds\":%.3f}\n",
+              bus_url.empty() ? "embedded-log" : "kafka", n, batch, seen.load(), secs, seen.load() / secs,
+              std::chrono::duration<double>(produced - t0).count());
+  std::filesystem::remove_all(dir);
+  return seen.load() == n ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace emporium
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  emporium::log::SetLevel(emporium::log::Level::kWarn);
+  if (!args.empty() && args[0] == "rpc") return emporium::BenchRpc(args);
+  if (!args.empty() && args[0] == "events") return emporium::BenchEvents(args);
+  std::cerr << "usage: emporium_bench rpc [--n=N] | events [--bus=kafka://host:port] [--n=N] [--batch=B]\n";
+  return 2;
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Benchmarks, one run, one table:
+#   1. HTTP req/s of GET /v1/info (small JSON) vs nginx returning the same bytes (wrk -t2 -c64)
+#   2. module-call latency, in-process vs HTTP (emporium_bench rpc)
+#   3. events/s through outbox → relay → consumer, embedded log and Kafka (emporium_bench events)
+# Figures go to stdout and bench/out/results.jsonl. Bounded: every load run has a fixed duration.
+#   bench/run.sh BUILD_DIR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+duration=${BENCH_DURATION:-10s}
+mkdir -p bench/out
+results=bench/out/results.jsonl
+: >"$results"
+work=$(mktemp -d /tmp/emporium-bench.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  tests/harness/kafka.sh stop "$work/kafka" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+wait_http() {
+  for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "bench: $1 did not come up" >&2
+  return 1
+}
+wrk_rps() { wrk -t2 -c64 -d"$duration" "$1" | awk '/Requests\/sec/ {print $2}'; }
+
+echo "== HTTP: GET /v1/info, wrk -t2 -c64 -d$duration (2 server threads / 2 nginx workers, access logs off)"
+p1=$(free_port)
+"$build/emporium" serve --target=info --http-port="$p1" --data-dir="$work/var" --access-log=false \
+  --threads=2 --log-level=warn &
+pids+=($!)
+wait_http "http://127.0.0.1:$p1/readyz"
+curl -fs "http://127.0.0.1:$p1/v1/info" >"$work/body.json"
+
+p2=$(free_port)
+mkdir -p "$work/nginx/logs"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes 2;
+error_log $work/nginx/logs/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$p2 reuseport;
+    location = /v1/info { default_type application/json; return 200 '$(cat "$work/body.json")'; }
+  }
+}
+NGINX
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+wait_http "http://127.0.0.1:$p2/v1/info"
+cmp -s <(curl -fs "http://127.0.0.1:$p2/v1/info") "$work/body.json" || { echo "bench: nginx body differs" >&2; exit 1; }
+
+ours=$(wrk_rps "http://127.0.0.1:$p1/v1/info")
+theirs=$(wrk_rps "http://127.0.0.1:$p2/v1/info")
+ratio=$(python3 -c "print(f'{$ours/$theirs:.2f}')")
+echo "{\"bench\":\"http\",\"emporium_rps\":$ours,\"nginx_rps\":$theirs,\"ratio\":$ratio}" | tee -a "$results"
+kill "${pids[@]}" 2>/dev/null || true
+wait 2>/dev/null || true
+pids=()
+
+echo "== module calls: in-process vs HTTP (sequential, one connection)"
+"$build/emporium_bench" rpc --n=20000 | tee -a "$results"
+
+echo "== events: outbox → relay → consumer (SQLite outbox/inbox, 10 events per transaction)"
+"$build/emporium_bench" events --n=20000 --batch=10 | tee -a "$results"
+mkdir -p "$work/kafka"
+if tests/harness/kafka.sh start "$work/kafka" >"$work/kafka.env" 2>"$work/kafka.log"; then
+  # shellcheck disable=SC1091
+  source "$work/kafka.env"
+  "$build/emporium_bench" events --bus="$EMP_TEST_KAFKA_URL" --n=20000 --batch=10 | tee -a "$results"
+else
+  echo "bench: Kafka did not start (see below); its figure is missing" >&2
+  tail -n 20 "$work/kafka.log" >&2
+fi
+
+echo
+echo "== summary (bench/out/results.jsonl)"
+python3 - "$results" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    b = r.pop("bench")
+    print(f"{b:7s} " + "  ".join(f"{k}={v}" for k, v in r.items()))
+PY
