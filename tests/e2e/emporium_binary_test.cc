@@ -167,7 +167,8 @@ class EmporiumBinaryTest : public ::testing::Test {
   }
 
   // Runs the binary to completion (bounded) and returns its exit code and output.
-  std::pair<int, std::string> RunToExit(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+  std::pair<int, std::string> RunToExit(const std::vector<std::string>& args,
+                                        const std::vector<std::string>& env = {}) {
     Child& c = NewChild();
     c.Spawn(args, env);
     auto code = c.Wait(milliseconds(10'000));
@@ -179,7 +180,8 @@ class EmporiumBinaryTest : public ::testing::Test {
     http::Request req;
     req.method = http::Method::kGet;
     req.target = target;
-    return client_.Send("http://127.0.0.1:" + std::to_string(port), req, SystemClock::Get().Now() + milliseconds(3000));
+    return client_.Send("http://127.0.0.1:" + std::to_string(port), req,
+                        SystemClock::Get().Now() + milliseconds(3000));
   }
 
   // Starts `emporium serve` with args on a free port and waits until /readyz says 200.
@@ -244,7 +246,8 @@ TEST_F(EmporiumBinaryTest, ServesOpsRoutesInfoAndProblems) {
     if (metrics.find(R"(http_requests_total{route="/v1/info")") != std::string::npos) break;
     std::this_thread::sleep_for(milliseconds(20));
   }
-  EXPECT_NE(metrics.find(R"(http_requests_total{route="/v1/info",method="GET",status="200"})"), std::string::npos)
+  EXPECT_NE(metrics.find(R"(http_requests_total{route="/v1/info",method="GET",status="200"})"),
+            std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("# TYPE http_request_duration_seconds histogram"), std::string::npos);
   EXPECT_NE(metrics.find("process_resident_memory_bytes"), std::string::npos);
@@ -386,7 +389,8 @@ TEST_F(EmporiumBinaryTest, SecondProcessOnTheSamePortFails) {
   Child& second = NewChild();
   second.Spawn({"serve", second.DataDirFlag(), "--http-port=" + std::to_string(port)});
   auto code = second.Wait(milliseconds(10'000));
-  ASSERT_TRUE(code.has_value()) << "the second server kept running on a taken port; output:\n" << second.Output();
+  ASSERT_TRUE(code.has_value()) << "the second server kept running on a taken port; output:\n"
+                                << second.Output();
   EXPECT_NE(*code, 0);
   const std::string out = second.Output();
   EXPECT_NE(out.find("port"), std::string::npos) << out;

@@ -1,5 +1,6 @@
 #include "platform/http/client.h"
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,7 +13,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <atomic>
 #include <cctype>
 #include <exception>
 #include <mutex>
@@ -32,19 +32,21 @@ using ErrorCode = boost::system::error_code;
 using OutMessage = bhttp::request<bhttp::string_body>;
 
 struct Endpoint {
-  std::string host;         // without IPv6 brackets
+  std::string host;  // without IPv6 brackets
   std::string port;
   std::string host_header;  // authority as written in the URL
   std::string prefix;       // path prefix without trailing '/'
   std::string key;          // pool key
 };
 
-bool AllDigits(std::string_view s) {
+bool IsPort(std::string_view s) {
   if (s.empty() || s.size() > 5) return false;
+  int value = 0;
   for (char c : s) {
     if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    value = value * 10 + (c - '0');
   }
-  return true;
+  return value > 0 && value <= 65535;
 }
 
 Result<Endpoint> ParseBaseUrl(std::string_view url) {
@@ -73,7 +75,7 @@ Result<Endpoint> ParseBaseUrl(std::string_view url) {
     rest = colon == std::string_view::npos ? std::string_view() : authority.substr(colon);
   }
   if (!rest.empty()) {
-    if (rest.front() != ':' || !AllDigits(rest.substr(1))) {
+    if (rest.front() != ':' || !IsPort(rest.substr(1))) {
       return InvalidArgument("base URL has a bad port: '" + std::string(authority) + "'");
     }
     ep.port = std::string(rest.substr(1));
@@ -89,8 +91,7 @@ Result<Endpoint> ParseBaseUrl(std::string_view url) {
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
       return false;
     }
   }
@@ -99,8 +100,8 @@ bool IEquals(std::string_view a, std::string_view b) {
 
 OutMessage BuildMessage(const Endpoint& ep, const Request& req) {
   OutMessage msg;
-  std::string_view name = req.method == Method::kOther ? std::string_view(req.method_name)
-                                                       : MethodName(req.method);
+  std::string_view name =
+      req.method == Method::kOther ? std::string_view(req.method_name) : MethodName(req.method);
   bhttp::verb verb = bhttp::string_to_verb(name);
   if (verb == bhttp::verb::unknown) {
     msg.method_string(name);
@@ -208,9 +209,9 @@ Status Connect(Connection& c, const Endpoint& ep, SteadyTime deadline) {
 }
 
 bool IsConnectionLoss(const ErrorCode& ec) {
-  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-         ec == asio::error::connection_aborted || ec == bhttp::error::partial_message;
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
+         ec == bhttp::error::partial_message;
 }
 
 struct Exchanged {
@@ -220,8 +221,8 @@ struct Exchanged {
   bool stale = false;
 };
 
-Exchanged Exchange(Connection& c, const Endpoint& ep, const OutMessage& msg, bool reused,
-                   SteadyTime deadline, size_t max_body) {
+Exchanged Exchange(Connection& c, const Endpoint& ep, const OutMessage& msg, bool reused, SteadyTime deadline,
+                   size_t max_body) {
   Exchanged out;
   ErrorCode ec;
   c.ExpireAt(deadline);
@@ -248,8 +249,8 @@ Exchanged Exchange(Connection& c, const Endpoint& ep, const OutMessage& msg, boo
     return out;
   }
   if (ec == bhttp::error::body_limit) {
-    out.result = Internal("response from " + ep.host_header + " exceeds " +
-                          std::to_string(max_body) + " bytes");
+    out.result =
+        Internal("response from " + ep.host_header + " exceeds " + std::to_string(max_body) + " bytes");
     return out;
   }
   if (ec) {
@@ -346,8 +347,7 @@ class HttpClient::Impl {
 HttpClient::HttpClient(ClientOptions options) : impl_(std::make_unique<Impl>(options)) {}
 HttpClient::~HttpClient() = default;
 
-Result<Response> HttpClient::Send(std::string_view base_url, const Request& req,
-                                  SteadyTime deadline) {
+Result<Response> HttpClient::Send(std::string_view base_url, const Request& req, SteadyTime deadline) {
   try {
     return impl_->Send(base_url, req, deadline);
   } catch (const std::exception& e) {
@@ -355,7 +355,11 @@ Result<Response> HttpClient::Send(std::string_view base_url, const Request& req,
   }
 }
 
-uint64_t HttpClient::connections_opened() const { return impl_->connections_opened(); }
-size_t HttpClient::idle_connections() const { return impl_->idle_connections(); }
+uint64_t HttpClient::connections_opened() const {
+  return impl_->connections_opened();
+}
+size_t HttpClient::idle_connections() const {
+  return impl_->idle_connections();
+}
 
 }  // namespace emporium::http

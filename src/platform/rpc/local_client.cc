@@ -40,8 +40,7 @@ class LocalClient final : public ModuleClient {
 
 }  // namespace
 
-std::unique_ptr<ModuleClient> NewLocalClient(std::string module, LocalDispatch dispatch,
-                                             Clock& clock) {
+std::unique_ptr<ModuleClient> NewLocalClient(std::string module, LocalDispatch dispatch, Clock& clock) {
   return std::make_unique<LocalClient>(std::move(module), std::move(dispatch), clock);
 }
 

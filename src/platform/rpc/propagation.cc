@@ -35,8 +35,7 @@ void SetDeadlineHeader(http::Request& req, SteadyTime deadline, SteadyTime now) 
   req.headers.Set(kDeadlineHeader, std::to_string(std::max<int64_t>(left, 0)));
 }
 
-Status PrepareCall(std::string_view module, http::Request& req, const CallOptions& options,
-                   SteadyTime now) {
+Status PrepareCall(std::string_view module, http::Request& req, const CallOptions& options, SteadyTime now) {
   const http::Request* parent = options.parent;
   SteadyTime deadline = now + options.timeout;
   if (parent != nullptr) deadline = std::min(deadline, parent->deadline);

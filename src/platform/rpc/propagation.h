@@ -17,8 +17,7 @@ namespace emporium::rpc {
 // else req's X-Request-Id header, else a new one), method_name, target/path/query, and the
 // traceparent, X-Request-Id and deadline headers. kDeadlineExceeded if the deadline is not after
 // now; kInvalidArgument for a target whose path does not decode.
-Status PrepareCall(std::string_view module, http::Request& req, const CallOptions& options,
-                   SteadyTime now);
+Status PrepareCall(std::string_view module, http::Request& req, const CallOptions& options, SteadyTime now);
 
 // Sets the deadline header to the whole milliseconds left until deadline.
 void SetDeadlineHeader(http::Request& req, SteadyTime deadline, SteadyTime now);

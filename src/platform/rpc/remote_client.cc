@@ -20,9 +20,8 @@ class RemoteClient final : public ModuleClient {
         base_url_(std::move(base_url)),
         options_(std::move(options)),
         clock_(clock),
-        owned_http_(options_.http_client == nullptr
-                        ? std::make_unique<http::HttpClient>(options_.http)
-                        : nullptr),
+        owned_http_(options_.http_client == nullptr ? std::make_unique<http::HttpClient>(options_.http)
+                                                    : nullptr),
         http_(options_.http_client != nullptr ? *options_.http_client : *owned_http_),
         breaker_(module_, clock_, options_.breaker),
         bulkhead_(module_, clock_, options_.bulkhead),
@@ -54,8 +53,7 @@ class RemoteClient final : public ModuleClient {
       SteadyTime network_deadline = std::chrono::steady_clock::now() + (attempt_deadline - now);
       Result<http::Response> result = http_.Send(base_url_, req, network_deadline);
       if (!result.ok()) {
-        return Status(result.status().code(),
-                      "call to " + module_ + ": " + result.status().message());
+        return Status(result.status().code(), "call to " + module_ + ": " + result.status().message());
       }
       int code = result->status;
       answer = std::move(result).value();
@@ -72,9 +70,7 @@ class RemoteClient final : public ModuleClient {
 
   std::string_view module() const override { return module_; }
   bool remote() const override { return true; }
-  std::optional<resilience::BreakerSnapshot> breaker() const override {
-    return breaker_.Snapshot();
-  }
+  std::optional<resilience::BreakerSnapshot> breaker() const override { return breaker_.Snapshot(); }
 
  private:
   const std::string module_;
@@ -91,10 +87,9 @@ class RemoteClient final : public ModuleClient {
 
 }  // namespace
 
-std::unique_ptr<ModuleClient> NewRemoteClient(std::string module, std::string base_url,
-                                              RemoteOptions options, Clock& clock) {
-  return std::make_unique<RemoteClient>(std::move(module), std::move(base_url), std::move(options),
-                                        clock);
+std::unique_ptr<ModuleClient> NewRemoteClient(std::string module, std::string base_url, RemoteOptions options,
+                                              Clock& clock) {
+  return std::make_unique<RemoteClient>(std::move(module), std::move(base_url), std::move(options), clock);
 }
 
 }  // namespace emporium::rpc

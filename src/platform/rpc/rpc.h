@@ -83,7 +83,7 @@ struct RemoteOptions {
 // against the circuit breaker; 4xx do not. When retries run out on a 5xx, that response is
 // returned. An open breaker fails with kUnavailable, a full bulkhead with kResourceExhausted.
 // `clock` must outlive the client; it drives deadlines, backoff sleeps and the breaker.
-std::unique_ptr<ModuleClient> NewRemoteClient(std::string module, std::string base_url,
-                                              RemoteOptions options, Clock& clock);
+std::unique_ptr<ModuleClient> NewRemoteClient(std::string module, std::string base_url, RemoteOptions options,
+                                              Clock& clock);
 
 }  // namespace emporium::rpc

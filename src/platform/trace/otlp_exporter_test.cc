@@ -51,9 +51,7 @@ class FakeCollector {
     for (std::thread& t : workers_) t.join();
   }
 
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
 
   // Waits up to 10 s for n requests; returns what arrived.
   std::vector<Received> WaitFor(size_t n) {

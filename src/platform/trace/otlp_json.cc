@@ -42,8 +42,7 @@ boost::json::object SpanJson(const Span& span) {
 std::string EncodeOtlpJson(std::string_view service_name, const std::vector<Span>& spans) {
   boost::json::array span_array;
   for (const Span& span : spans) span_array.push_back(SpanJson(span));
-  boost::json::object scope_spans{{"scope", {{"name", "emporium"}}},
-                                  {"spans", std::move(span_array)}};
+  boost::json::object scope_spans{{"scope", {{"name", "emporium"}}}, {"spans", std::move(span_array)}};
   boost::json::object resource{
       {"attributes", boost::json::array{Attribute("service.name", std::string(service_name))}}};
   boost::json::object resource_spans{{"resource", std::move(resource)},

@@ -44,8 +44,12 @@ class NoopExporter final : public Exporter {
 
 }  // namespace
 
-bool IsValidTraceId(std::string_view id) { return IsValidId(id, 32); }
-bool IsValidSpanId(std::string_view id) { return IsValidId(id, 16); }
+bool IsValidTraceId(std::string_view id) {
+  return IsValidId(id, 32);
+}
+bool IsValidSpanId(std::string_view id) {
+  return IsValidId(id, 16);
+}
 
 std::optional<TraceContext> ParseTraceparent(std::string_view header) {
   // version(2) - trace-id(32) - parent-id(16) - flags(2)
@@ -114,7 +118,9 @@ Span Span::Start(const TraceContext& ctx, std::string name, SpanKind kind, Syste
   return span;
 }
 
-void Span::End(SystemTime end) { end_unix_nanos = UnixNanos(end); }
+void Span::End(SystemTime end) {
+  end_unix_nanos = UnixNanos(end);
+}
 
 void Span::SetAttribute(std::string key, std::string value) {
   attributes.emplace_back(std::move(key), std::move(value));
@@ -124,6 +130,8 @@ void Span::SetAttribute(std::string key, int64_t value) {
   attributes.emplace_back(std::move(key), value);
 }
 
-std::unique_ptr<Exporter> NewNoopExporter() { return std::make_unique<NoopExporter>(); }
+std::unique_ptr<Exporter> NewNoopExporter() {
+  return std::make_unique<NoopExporter>();
+}
 
 }  // namespace emporium::trace

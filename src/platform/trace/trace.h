@@ -80,9 +80,9 @@ struct Span {
 int64_t UnixNanos(SystemTime t);
 
 struct ExporterStats {
-  uint64_t exported = 0;        // spans the collector accepted
-  uint64_t dropped = 0;         // spans refused because the queue was full or after Shutdown
-  uint64_t failed = 0;          // spans lost because their batch could not be delivered
+  uint64_t exported = 0;  // spans the collector accepted
+  uint64_t dropped = 0;   // spans refused because the queue was full or after Shutdown
+  uint64_t failed = 0;    // spans lost because their batch could not be delivered
 };
 
 class Exporter {

@@ -51,8 +51,7 @@ INSTANTIATE_TEST_SUITE_P(
         ParseCase{"non_hex_span_id", "00-" + kT + "-00f067aa0ba902bz-01", false},
         ParseCase{"zero_trace_id", "00-" + std::string(32, '0') + "-" + kS + "-01", false},
         ParseCase{"zero_span_id", "00-" + kT + "-" + std::string(16, '0') + "-01", false},
-        ParseCase{"wrong_separator", "00_" + kT + "-" + kS + "-01", false},
-        ParseCase{"empty", "", false}),
+        ParseCase{"wrong_separator", "00_" + kT + "-" + kS + "-01", false}, ParseCase{"empty", "", false}),
     [](const testing::TestParamInfo<ParseCase>& info) { return info.param.name; });
 
 TEST(Traceparent, SampledFlagIsBitZero) {
