@@ -4,6 +4,16 @@
 
 namespace emporium::bus {
 
+BatchResult Producer::PublishBatch(std::span<const Message> messages) {
+  BatchResult result;
+  for (const Message& m : messages) {
+    result.status = Publish(m.topic, m.key, m.event);
+    if (!result.status.ok()) return result;
+    ++result.published;
+  }
+  return result;
+}
+
 Result<std::unique_ptr<Bus>> Open(const std::string& url) {
   constexpr std::string_view kLog = "log://";
   constexpr std::string_view kKafka = "kafka://";

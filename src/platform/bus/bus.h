@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,12 +31,29 @@ struct Record {
   Event event;
 };
 
+struct Message {
+  std::string topic;
+  std::string key;
+  Event event;
+};
+
+// How a batch went: the first `published` messages are durable; when fewer than all, `status`
+// says why the next one failed (later ones may or may not have landed: at-least-once).
+struct BatchResult {
+  size_t published = 0;
+  Status status;
+};
+
 class Producer {
  public:
   virtual ~Producer() = default;
   // Appends the event to topic, in the partition chosen by key. Returns OK only once the record
   // is durable (embedded: fsynced; Kafka: acknowledged by all in-sync replicas).
   virtual Status Publish(const std::string& topic, const std::string& key, const Event& event) = 0;
+  // Publishes messages in order, amortising the durability wait over the batch (embedded: one
+  // fsync per partition; Kafka: all in flight, then every acknowledgement). The default loops
+  // over Publish.
+  virtual BatchResult PublishBatch(std::span<const Message> messages);
 };
 
 class Consumer {

@@ -1,5 +1,5 @@
-// Kafka Producer: idempotent, acks=all, and Publish waits for the delivery report so that OK
-// means the in-sync replicas have the record.
+// Kafka Producer: idempotent, acks=all, and Publish/PublishBatch wait for the delivery reports so
+// that OK means the in-sync replicas have the records.
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -91,27 +91,60 @@ class KafkaProducer final : public Producer {
   }
 
   Status Publish(const std::string& topic, const std::string& key, const Event& event) override {
-    EMP_RETURN_IF_ERROR(Validate(event));
-    std::string payload = ToJson(event);
-    const uint64_t id = tracker_.Begin();
+    Message m{topic, key, event};
+    BatchResult r = PublishBatch({&m, 1});
+    return r.status;
+  }
+
+  // Every message goes in flight first; then the acknowledgements are collected in order. The
+  // idempotent producer keeps per-partition order across the in-flight batch.
+  BatchResult PublishBatch(std::span<const Message> messages) override {
+    BatchResult result;
     const SteadyTime deadline = std::chrono::steady_clock::now() + Millis(kMessageTimeoutMs + 5000);
-    for (;;) {
-      RdKafka::ErrorCode err = producer_->produce(
-          topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, payload.data(),
-          payload.size(), key.data(), key.size(), 0, reinterpret_cast<void*>(id));
-      if (err == RdKafka::ERR_NO_ERROR) break;
-      if (err != RdKafka::ERR__QUEUE_FULL || std::chrono::steady_clock::now() > deadline) {
-        tracker_.Forget(id);
-        return KafkaStatus(err, "kafka produce to " + topic);
+    std::vector<uint64_t> ids;
+    for (const Message& m : messages) {
+      Status s = Produce(m, deadline, ids);
+      if (!s.ok()) {
+        result.status = s;
+        break;
       }
-      std::this_thread::sleep_for(Millis(10));  // the poller drains the queue
     }
-    std::optional<RdKafka::ErrorCode> result = tracker_.Wait(id, deadline);
-    if (!result) return DeadlineExceeded("kafka produce to " + topic + ": no delivery report");
-    return KafkaStatus(*result, "kafka delivery to " + topic);
+    bool prefix_ok = true;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::optional<RdKafka::ErrorCode> delivered = tracker_.Wait(ids[i], deadline);
+      if (!prefix_ok) continue;
+      Status s = !delivered ? DeadlineExceeded("kafka produce to " + messages[i].topic + ": no delivery report")
+                            : KafkaStatus(*delivered, "kafka delivery to " + messages[i].topic);
+      if (s.ok()) {
+        ++result.published;
+      } else {
+        prefix_ok = false;
+        result.status = s;
+      }
+    }
+    return result;
   }
 
  private:
+  Status Produce(const Message& m, SteadyTime deadline, std::vector<uint64_t>& ids) {
+    EMP_RETURN_IF_ERROR(Validate(m.event));
+    std::string payload = ToJson(m.event);
+    const uint64_t id = tracker_.Begin();
+    for (;;) {
+      RdKafka::ErrorCode err = producer_->produce(
+          m.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, payload.data(),
+          payload.size(), m.key.data(), m.key.size(), 0, reinterpret_cast<void*>(id));
+      if (err == RdKafka::ERR_NO_ERROR) break;
+      if (err != RdKafka::ERR__QUEUE_FULL || std::chrono::steady_clock::now() > deadline) {
+        tracker_.Forget(id);
+        return KafkaStatus(err, "kafka produce to " + m.topic);
+      }
+      std::this_thread::sleep_for(Millis(10));  // the poller drains the queue
+    }
+    ids.push_back(id);
+    return Status::Ok();
+  }
+
   DeliveryTracker tracker_;  // outlives producer_, which calls it
   std::unique_ptr<RdKafka::Producer> producer_;
   std::atomic<bool> running_{true};

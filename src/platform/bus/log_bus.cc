@@ -1,6 +1,7 @@
 // The embedded log backend: Bus/Producer/Consumer over LogStore (log_store.h).
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "platform/bus/backends.h"
 #include "platform/bus/log_store.h"
@@ -37,6 +38,44 @@ class LogProducer final : public Producer {
     EMP_ASSIGN_OR_RETURN(LogTopic * t, store_->Topic(topic));
     const int p = PartitionFor(key, static_cast<int>(t->partitions.size()));
     return t->partitions[static_cast<size_t>(p)]->Append(EncodeRecord(key, event)).status();
+  }
+
+  // Messages are grouped by partition (keeping their order within it) and each group goes down
+  // in one write and one fsync. On a failure, `published` is the longest prefix of the batch
+  // known to be durable; later messages may also have landed and will be published again.
+  BatchResult PublishBatch(std::span<const Message> messages) override {
+    BatchResult result;
+    std::map<std::pair<std::string, int>, std::vector<size_t>> groups;
+    std::map<std::string, LogTopic*> topics;
+    size_t first_bad = messages.size();
+    for (size_t i = 0; i < messages.size() && first_bad == messages.size(); ++i) {
+      const Message& m = messages[i];
+      Status valid = Validate(m.event);
+      auto topic = valid.ok() ? store_->Topic(m.topic) : Result<LogTopic*>(valid);
+      if (!topic.ok()) {
+        first_bad = i;
+        result.status = topic.status();
+        break;
+      }
+      topics[m.topic] = *topic;
+      const int p = PartitionFor(m.key, static_cast<int>((*topic)->partitions.size()));
+      groups[{m.topic, p}].push_back(i);
+    }
+    for (const auto& [tp, indexes] : groups) {
+      std::vector<std::string> encoded;
+      for (size_t i : indexes) {
+        if (i < first_bad) encoded.push_back(EncodeRecord(messages[i].key, messages[i].event));
+      }
+      if (encoded.empty()) continue;
+      std::vector<std::string_view> views(encoded.begin(), encoded.end());
+      Status s = topics[tp.first]->partitions[static_cast<size_t>(tp.second)]->AppendMany(views).status();
+      if (!s.ok() && indexes.front() < first_bad) {
+        first_bad = indexes.front();
+        result.status = s;
+      }
+    }
+    result.published = first_bad;
+    return result;
   }
 
  private:

@@ -91,7 +91,8 @@ Result<int> Relay::RunOnce(int max) {
       sql::ResultSet rows,
       state_->db.Query("SELECT seq, topic, key, event_json FROM outbox ORDER BY seq LIMIT $1",
                        {int64_t{max}}));
-  std::vector<int64_t> published;
+  std::vector<int64_t> seqs;
+  std::vector<Message> batch;
   Status failure;
   for (const sql::Row& row : rows.rows) {
     auto event = FromJson(row.Text(3));
@@ -99,10 +100,12 @@ Result<int> Relay::RunOnce(int max) {
       failure = Internal("outbox row " + std::to_string(row.Int(0)) + ": " + event.status().message());
       break;
     }
-    failure = state_->producer.Publish(row.Text(1), row.Text(2), *event);
-    if (!failure.ok()) break;
-    published.push_back(row.Int(0));
+    seqs.push_back(row.Int(0));
+    batch.push_back(Message{row.Text(1), row.Text(2), std::move(event).value()});
   }
+  BatchResult sent = state_->producer.PublishBatch(batch);
+  if (!sent.status.ok()) failure = sent.status;
+  std::vector<int64_t> published(seqs.begin(), seqs.begin() + static_cast<std::ptrdiff_t>(sent.published));
   // A crash before this delete republishes the rows; consumers de-duplicate with the inbox.
   EMP_RETURN_IF_ERROR(DeletePublished(state_->db, published));
   if (published.empty() && !failure.ok()) return failure;
@@ -172,6 +175,30 @@ Result<bool> Inbox::Process(sql::Database& db, const std::string& group, const R
   return ran;
 }
 
+Result<int> Inbox::ProcessBatch(sql::Database& db, const std::string& group, std::span<const Record> records,
+                                const Handler& handler) {
+  for (const Record& r : records) {
+    if (r.event.id.empty()) return InvalidArgument("inbox: event without id");
+  }
+  int ran = 0;
+  Status st = db.Transact([&](sql::Tx& tx) -> Status {
+    ran = 0;
+    for (const Record& r : records) {
+      EMP_ASSIGN_OR_RETURN(
+          sql::ResultSet inserted,
+          tx.Query("INSERT INTO inbox (group_name, event_id, processed_at) VALUES ($1, $2, $3)"
+                   " ON CONFLICT DO NOTHING",
+                   {group, r.event.id, Now()}));
+      if (inserted.affected == 0) continue;
+      EMP_RETURN_IF_ERROR(handler(tx, r));
+      ++ran;
+    }
+    return Status::Ok();
+  });
+  EMP_RETURN_IF_ERROR(st);
+  return ran;
+}
+
 // ---- Worker ----
 
 struct Worker::State {
@@ -211,10 +238,17 @@ struct Worker::State {
         continue;
       }
       std::map<std::pair<std::string, int>, const Record*> last;
-      for (const Record& r : *batch) {
-        if (!Handle(r)) break;
-        last[{r.topic, r.partition}] = &r;
-        ++processed;
+      // The whole poll in one transaction (one commit instead of one per record); when any
+      // record fails, nothing of the batch is kept and each record is retried on its own.
+      if (!batch->empty() && Inbox::ProcessBatch(db, group, *batch, handler).ok()) {
+        for (const Record& r : *batch) last[{r.topic, r.partition}] = &r;
+        processed += static_cast<int64_t>(batch->size());
+      } else {
+        for (const Record& r : *batch) {
+          if (!Handle(r)) break;
+          last[{r.topic, r.partition}] = &r;
+          ++processed;
+        }
       }
       for (const auto& [tp, r] : last) {
         Status st = consumer->Commit(*r);

@@ -65,9 +65,14 @@ class Inbox {
   // the same transaction. Returns true when the handler ran, false for a duplicate.
   static Result<bool> Process(sql::Database& db, const std::string& group, const Record& record,
                               const Handler& handler);
+  // The same for several records in one transaction: all their effects commit together, or
+  // none when any handler fails. Returns how many handlers ran (duplicates are skipped).
+  static Result<int> ProcessBatch(sql::Database& db, const std::string& group, std::span<const Record> records,
+                                  const Handler& handler);
 };
 
-// A consumer loop: poll → Inbox::Process → commit, on its own thread, until Stop(). A failing
+// A consumer loop: poll → Inbox::ProcessBatch (per record after a failure) → commit, on its
+// own thread, until Stop(). A failing
 // handler is retried with backoff (the record is never skipped, so later records wait); the
 // position is committed per partition after each batch.
 class Worker {

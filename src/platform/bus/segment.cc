@@ -71,25 +71,31 @@ Status Segment::Recover() {
   return Status::Ok();
 }
 
-Result<int64_t> Segment::Append(std::string_view payload) {
-  if (payload.size() > kMaxPayload) return InvalidArgument("record larger than 64 MiB");
-  std::string frame;
-  frame.reserve(kHeaderSize + payload.size());
-  PutU32(frame, static_cast<uint32_t>(payload.size()));
-  PutU32(frame, Crc32(payload));
-  frame.append(payload);
+Result<int64_t> Segment::Append(std::string_view payload) { return AppendMany({&payload, 1}); }
+
+Result<int64_t> Segment::AppendMany(std::span<const std::string_view> payloads) {
+  if (payloads.empty()) return InvalidArgument("no records to append");
+  std::string frames;
+  std::vector<uint64_t> starts;
+  for (std::string_view payload : payloads) {
+    if (payload.size() > kMaxPayload) return InvalidArgument("record larger than 64 MiB");
+    starts.push_back(frames.size());
+    PutU32(frames, static_cast<uint32_t>(payload.size()));
+    PutU32(frames, Crc32(payload));
+    frames.append(payload);
+  }
 
   std::unique_lock lock(mu_);
   if (!broken_.ok()) return broken_;
-  Status written = fileutil::PwriteAll(fd_, frame, end_pos_, path_);
+  Status written = fileutil::PwriteAll(fd_, frames, end_pos_, path_);
   if (!written.ok()) {
     // Cut a partial frame so later appends do not land behind garbage.
     if (::ftruncate(fd_, static_cast<off_t>(end_pos_)) != 0) broken_ = written;
     return written;
   }
-  const int64_t offset = static_cast<int64_t>(positions_.size());
-  positions_.push_back(end_pos_);
-  end_pos_ += frame.size();
+  for (uint64_t start : starts) positions_.push_back(end_pos_ + start);
+  end_pos_ += frames.size();
+  const int64_t offset = static_cast<int64_t>(positions_.size()) - 1;
 
   while (durable_ <= offset) {
     if (!broken_.ok()) return broken_;

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,8 @@ class Segment {
 
   // Appends one record; returns its offset once it is durable.
   Result<int64_t> Append(std::string_view payload);
+  // Appends records in order with one write and one fsync; returns the last one's offset.
+  Result<int64_t> AppendMany(std::span<const std::string_view> payloads);
   // Up to max durable records starting at offset (fewer, or none, at the end).
   Result<std::vector<std::string>> Read(int64_t offset, size_t max);
   // Number of durable records (the next offset a reader can reach).

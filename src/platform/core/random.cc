@@ -2,7 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <random>
 #include <stdexcept>
@@ -56,6 +58,50 @@ std::string NewUuidV7() {
   b[6] = (b[6] & 0x0f) | 0x70;
   b[8] = (b[8] & 0x3f) | 0x80;
   return FormatUuid(b);
+}
+
+namespace {
+
+// xoshiro256** (Blackman & Vigna), seeded per thread from RAND_bytes.
+class Xoshiro {
+ public:
+  Xoshiro() {
+    Fill(reinterpret_cast<unsigned char*>(s_), sizeof s_);
+    if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
+  }
+  uint64_t Next() {
+    const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = Rotl(s_[3], 45);
+    return result;
+  }
+
+ private:
+  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t s_[4];
+};
+
+}  // namespace
+
+std::string FastRandomHex(size_t n_bytes) {
+  thread_local Xoshiro gen;
+  unsigned char buf[64];
+  std::string out;
+  while (n_bytes > 0) {
+    size_t chunk = std::min<size_t>(n_bytes, sizeof buf);
+    for (size_t i = 0; i < chunk; i += 8) {
+      uint64_t v = gen.Next();
+      std::memcpy(buf + i, &v, std::min<size_t>(8, chunk - i));
+    }
+    out += Hex(buf, chunk);
+    n_bytes -= chunk;
+  }
+  return out;
 }
 
 double RandomUnit() {

@@ -9,6 +9,7 @@
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -19,6 +20,7 @@
 #include <list>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "platform/core/random.h"
 #include "platform/http/problem.h"
@@ -72,6 +74,32 @@ std::string NextRequestId() {
   return prefix + "-" + std::string(buf, end);
 }
 
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+void AppendStatusLine(std::string& out, unsigned version, int status) {
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += ReasonPhrase(status);
+  out += "\r\n";
+}
+
+// Writes "Name: value\r\n"; CR and LF in a value are dropped so no handler can split the response.
+void AppendField(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  for (char c : value) {
+    if (c != '\r' && c != '\n') out += c;
+  }
+  out += "\r\n";
+}
+
 bool NeedsMediaType(Method m) { return m == Method::kPost || m == Method::kPut || m == Method::kPatch; }
 
 bool AcceptedMediaType(std::string_view ct) {
@@ -107,6 +135,35 @@ struct Server::Impl {
   };
   std::vector<std::list<Conn>> conns;
 
+  // Metric series per (route, method, status), cached per I/O thread so the hot path does not
+  // build label strings or take the family's lock.
+  struct SeriesKey {
+    const Route* route;
+    Method method;
+    int status;
+    bool operator==(const SeriesKey&) const = default;
+  };
+  struct SeriesKeyHash {
+    size_t operator()(const SeriesKey& k) const {
+      return std::hash<const void*>()(k.route) ^ (static_cast<size_t>(k.status) << 4) ^ static_cast<size_t>(k.method);
+    }
+  };
+  struct Series {
+    metrics::Counter* count;
+    metrics::Histogram* duration;
+  };
+  std::vector<std::unordered_map<SeriesKey, Series, SeriesKeyHash>> series_cache;
+
+  const Series& SeriesFor(size_t index, const Route* route, Method method, int status) {
+    auto [it, inserted] = series_cache[index].try_emplace(SeriesKey{route, method, status});
+    if (inserted) {
+      std::string label = route ? route->pattern : "unmatched";
+      std::string m(MethodName(method));
+      it->second = Series{&requests.With({label, m, std::to_string(status)}), &durations.With({label, m})};
+    }
+    return it->second;
+  }
+
   metrics::Family<metrics::Counter>& requests;
   metrics::Family<metrics::Histogram>& durations;
   metrics::Gauge& inflight_gauge;
@@ -134,7 +191,7 @@ struct Server::Impl {
 
   awaitable<void> Accept(size_t index);
   awaitable<void> Session(size_t index, tcp::socket socket);
-  awaitable<Response> Handle(Request& req);
+  awaitable<Response> Handle(Request& req, Match m);
   Response RunHandler(const Route& route, Request& req);
   void CloseIdle(size_t index);
 };
@@ -153,8 +210,7 @@ Response Server::Impl::RunHandler(const Route& route, Request& req) {
   return Problem(500, "The server could not complete the request.", req.path);
 }
 
-awaitable<Response> Server::Impl::Handle(Request& req) {
-  Match m = router.Find(req.method, req.path);
+awaitable<Response> Server::Impl::Handle(Request& req, Match m) {
   if (!m.route) {
     if (!m.allow.empty()) {
       Response r = Problem(405, "Method " + std::string(req.method_name) + " is not allowed on " + req.path + ".", req.path);
@@ -192,6 +248,7 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
     auto ep = stream.socket().remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string();
   }
+  std::string out;  // serialized response, reused across the connection's requests
   conns[index].push_front(Conn{&stream, true});
   auto self_it = conns[index].begin();
   struct Unlink {
@@ -234,14 +291,16 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
       }
       rejected_malformed.Inc();
       Response r = Problem(status, detail);
-      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
-      for (const auto& [k, v] : r.headers.all()) res.set(k, v);
-      res.set(bhttp::field::connection, "close");
-      res.set(bhttp::field::date, HttpDate());
-      res.body() = std::move(r.body);
-      res.prepare_payload();
+      out.clear();
+      AppendStatusLine(out, 11, status);
+      for (const auto& [k, v] : r.headers.all()) AppendField(out, k, v);
+      AppendField(out, "Connection", "close");
+      AppendField(out, "Date", HttpDate());
+      AppendField(out, "Content-Length", std::to_string(r.body.size()));
+      out += "\r\n";
+      out += r.body;
       stream.expires_after(std::chrono::seconds(5));
-      co_await bhttp::async_write(stream, res, kTuple);
+      co_await asio::async_write(stream, asio::buffer(out), kTuple);
       break;
     }
 
@@ -274,7 +333,7 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
     }
 
     Response resp;
-    std::string route_label = "unmatched";
+    const Route* matched = nullptr;
     if (!decoded || target.empty() || target[0] != '/') {
       resp = Problem(400, "The request target is not a valid origin-form path.");
     } else if (inflight.load() > opts.max_inflight) {
@@ -282,33 +341,41 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
       resp.headers.Set("Retry-After", "1");
     } else {
       req.path = std::move(*decoded);
-      if (Match m = router.Find(req.method, req.path); m.route) route_label = m.route->pattern;
-      resp = co_await Handle(req);
+      Match m = router.Find(req.method, req.path);
+      matched = m.route;
+      resp = co_await Handle(req, std::move(m));
     }
 
     const bool keep_alive = breq.keep_alive() && !draining.load();
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(resp.status), breq.version()};
-    for (const auto& [k, v] : resp.headers.all()) res.set(k, v);
-    res.set("X-Request-Id", req.request_id);
-    res.set("traceparent", req.trace.ToTraceparent());
-    res.set(bhttp::field::date, HttpDate());
-    res.keep_alive(keep_alive);
-    res.body() = std::move(resp.body);
-    res.prepare_payload();
     const bool head = req.method == Method::kHead;
-    if (head) res.body().clear();
+    out.clear();
+    AppendStatusLine(out, breq.version(), resp.status);
+    for (const auto& [k, v] : resp.headers.all()) {
+      if (EqualsIgnoreCase(k, "Content-Length") || EqualsIgnoreCase(k, "Connection")) continue;
+      AppendField(out, k, v);
+    }
+    AppendField(out, "X-Request-Id", req.request_id);
+    AppendField(out, "traceparent", req.trace.ToTraceparent());
+    AppendField(out, "Date", HttpDate());
+    if (!keep_alive) {
+      AppendField(out, "Connection", "close");
+    } else if (breq.version() == 10) {
+      AppendField(out, "Connection", "keep-alive");
+    }
+    AppendField(out, "Content-Length", std::to_string(resp.body.size()));
+    out += "\r\n";
+    if (!head) out += resp.body;
 
     stream.expires_after(opts.body_timeout);
-    bhttp::serializer<false, bhttp::string_body> sr{res};
-    if (head) sr.split(true);
-    auto [wec, wn] = head ? co_await bhttp::async_write_header(stream, sr, kTuple)
-                          : co_await bhttp::async_write(stream, sr, kTuple);
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
 
     const SteadyTime end = SystemClock::Get().Now();
     const double seconds = std::chrono::duration<double>(end - start).count();
-    const std::string method(MethodName(req.method));
-    requests.With({route_label, method, std::to_string(resp.status)}).Inc();
-    durations.With({route_label, method}).Observe(seconds);
+    const std::string_view method = MethodName(req.method);
+    const std::string_view route_label = matched ? std::string_view(matched->pattern) : "unmatched";
+    const Series& series = SeriesFor(index, matched, req.method, resp.status);
+    series.count->Inc();
+    series.duration->Observe(seconds);
     inflight.fetch_sub(1);
     inflight_gauge.Add(-1);
     if (exporter) {
@@ -316,13 +383,13 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
       span.trace_id = req.trace.trace_id;
       span.span_id = req.trace.span_id;
       span.parent_id = req.trace.parent_id;
-      span.name = method + " " + route_label;
+      span.name = std::string(method) + " " + std::string(route_label);
       span.kind = trace::SpanKind::kServer;
       span.end_unix_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 SystemClock::Get().WallNow().time_since_epoch()).count();
       span.start_unix_nanos = span.end_unix_nanos - static_cast<int64_t>(seconds * 1e9);
-      span.attributes.emplace_back("http.request.method", method);
-      span.attributes.emplace_back("http.route", route_label);
+      span.attributes.emplace_back("http.request.method", std::string(method));
+      span.attributes.emplace_back("http.route", std::string(route_label));
       span.attributes.emplace_back("http.response.status_code", int64_t{resp.status});
       if (resp.status >= 500) span.status = trace::SpanStatus::kError;
       exporter->Export(std::move(span));
@@ -372,6 +439,7 @@ Status Server::Start() {
   int n = s.opts.threads > 0 ? s.opts.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   s.pool = std::make_unique<asio::thread_pool>(std::max(1, s.opts.blocking_threads));
   s.conns.resize(static_cast<size_t>(n));
+  s.series_cache.resize(static_cast<size_t>(n));
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(s.opts.host, ec);
   if (ec) return InvalidArgument("http-host '" + s.opts.host + "' is not an IP address");
@@ -393,7 +461,8 @@ Status Server::Start() {
     }
   }
   for (int i = 0; i < n; ++i) {
-    s.contexts.push_back(std::make_unique<asio::io_context>(1));
+    // One thread runs each context; other threads only post to it, so the reactor needs no locking.
+    s.contexts.push_back(std::make_unique<asio::io_context>(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO));
     auto acc = std::make_unique<tcp::acceptor>(*s.contexts.back());
     tcp::endpoint ep(addr, port);
     acc->open(ep.protocol(), ec);

@@ -93,7 +93,8 @@ int Serve(const ModuleRegistry& registry, const std::vector<std::string>& args, 
     log::Flush();
     return 1;
   }
-  http::Server server(ServerOptionsFrom(cfg), runtime.router(), metrics, exporter.get());
+  const bool tracing = !cfg.Get("otlp-endpoint").empty();
+  http::Server server(ServerOptionsFrom(cfg), runtime.router(), metrics, tracing ? exporter.get() : nullptr);
   if (Status s = server.Start(); !s.ok()) {
     std::cerr << "emporium: " << s.message() << "\n";
     runtime.Stop();

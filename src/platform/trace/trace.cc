@@ -20,10 +20,11 @@ bool IsValidId(std::string_view id, size_t length) {
   return id.size() == length && IsLowerHex(id) && id.find_first_not_of('0') != std::string_view::npos;
 }
 
-// RandomHex is all zeros with probability 2^-64 per span id; the spec forbids zero ids, so loop.
+// Ids need uniqueness, not secrecy: the fast generator keeps the per-request cost low. An id is
+// all zeros with probability 2^-64; the spec forbids zero ids, so loop.
 std::string NewId(size_t bytes) {
   for (;;) {
-    std::string id = RandomHex(bytes);
+    std::string id = FastRandomHex(bytes);
     if (id.find_first_not_of('0') != std::string::npos) return id;
   }
 }
