@@ -1,5 +1,6 @@
 # Front door. `make run` and `make test` are the whole quickstart on a fresh Debian 12 machine.
 BUILD      ?= build
+export CCACHE_BASEDIR := $(CURDIR)
 BUILD_TYPE ?= RelWithDebInfo
 DATA_DIR   ?= ./var
 CMAKE_FLAGS ?=
