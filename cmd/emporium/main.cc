@@ -22,6 +22,7 @@ Usage:
   emporium --list-targets             list modules and their dependencies
   emporium version
   emporium help                       this text and every configuration key
+  emporium <module command> [flags]   e.g. `emporium admin create-user --email=... --password-file=...`
 
 Flags override EMPORIUM_* environment variables, which override defaults.
 )";
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
     return emporium::Serve(registry, rest, Environment());
   }
   if (cmd == "migrate") return emporium::Migrate(registry, rest, Environment());
+  if (auto code = emporium::RunCommand(registry, args, Environment())) return *code;
   std::cerr << "emporium: unknown command '" << cmd << "'\n\n" << kUsage;
   return 2;
 }

@@ -3,13 +3,16 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "services/gateway/api.h"
+#include "services/identity/api.h"
 #include "services/info/api.h"
 
 namespace emporium {
 
 ModuleRegistry AllModules() {
   ModuleRegistry registry;
-  for (ModuleDef def : {info::Module()}) {
+  // The gateway reads the route table at start (preflight routes), so it stays last here.
+  for (ModuleDef def : {info::Module(), identity::Module(), gateway::Module()}) {
     if (Status s = registry.Add(std::move(def)); !s.ok()) {
       std::cerr << "BUG: " << s.ToString() << "\n";
       std::abort();

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "platform/auth/principal.h"
 #include "platform/core/clock.h"
 
 namespace emporium::http {
@@ -59,6 +60,8 @@ struct Request {
   std::string request_id;
   TraceContext trace;
   SteadyTime deadline = SteadyTime::max();
+  // Set by the auth middleware once the bearer token is verified; never from a header.
+  std::optional<auth::Principal> principal;
 
   std::optional<std::string_view> PathParam(std::string_view name) const;
   // Decoded value of the first query parameter `name`.

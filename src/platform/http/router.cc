@@ -8,6 +8,8 @@ struct Router::Node {
   std::map<std::string, std::unique_ptr<Node>, std::less<>> literals;
   std::unique_ptr<Node> param;  // "{name}"
   std::string param_name;
+  std::unique_ptr<Node> tail;  // "{*name}": one or more remaining segments
+  std::string tail_name;
   std::map<Method, const Route*> methods;
 };
 
@@ -37,9 +39,24 @@ Router::~Router() = default;
 Status Router::Add(Method method, std::string pattern, Handler handler, RouteOptions options) {
   if (pattern.empty() || pattern[0] != '/') return InvalidArgument("pattern must start with '/': " + pattern);
   Node* node = root_.get();
-  for (std::string_view seg : Split(pattern)) {
-    if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
+  const std::vector<std::string_view> segs = Split(pattern);
+  for (size_t i = 0; i < segs.size(); ++i) {
+    std::string_view seg = segs[i];
+    if (seg.size() >= 4 && seg.substr(0, 2) == "{*" && seg.back() == '}') {
+      if (i + 1 != segs.size()) return InvalidArgument("a {*wildcard} must be the last segment: " + pattern);
+      std::string name(seg.substr(2, seg.size() - 3));
+      if (!node->tail) {
+        node->tail = std::make_unique<Node>();
+        node->tail_name = name;
+      } else if (node->tail_name != name) {
+        return InvalidArgument("conflicting wildcard names at " + pattern);
+      }
+      node = node->tail.get();
+    } else if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
       std::string name(seg.substr(1, seg.size() - 2));
+      if (name.empty() || name.find_first_of("{}*") != std::string::npos) {
+        return InvalidArgument("bad parameter name in " + pattern);
+      }
       if (!node->param) {
         node->param = std::make_unique<Node>();
         node->param_name = name;
@@ -80,6 +97,12 @@ const Router::Node* Walk(const Router::Node* node, const std::vector<std::string
     if (const Router::Node* n = Walk(node->param.get(), segs, i + 1, params)) return n;
     params.pop_back();
   }
+  if (node->tail && !node->tail->methods.empty()) {
+    std::string rest(segs[i]);
+    for (size_t k = i + 1; k < segs.size(); ++k) rest.append("/").append(segs[k]);
+    params.emplace_back(node->tail_name, std::move(rest));
+    return node->tail.get();
+  }
   return nullptr;
 }
 
@@ -105,6 +128,22 @@ Match Router::Find(Method method, std::string_view path) const {
     if (m == Method::kGet) match.allow += ", HEAD";
   }
   return match;
+}
+
+void Router::Use(std::unique_ptr<Middleware> middleware, int order) {
+  auto pos = std::upper_bound(middleware_orders_.begin(), middleware_orders_.end(), order);
+  auto at = pos - middleware_orders_.begin();
+  middleware_orders_.insert(pos, order);
+  middlewares_.insert(middlewares_.begin() + at, std::move(middleware));
+}
+
+Response Router::Invoke(const Route& route, Request& req) const {
+  size_t ran = 0;
+  std::optional<Response> early;
+  for (; ran < middlewares_.size() && !early; ++ran) early = middlewares_[ran]->Before(req, route);
+  Response resp = early ? std::move(*early) : route.handler(req);
+  while (ran > 0) middlewares_[--ran]->After(req, route, resp);
+  return resp;
 }
 
 std::vector<const Route*> Router::routes() const {

@@ -201,7 +201,7 @@ Response Server::Impl::RunHandler(const Route& route, Request& req) {
     return Problem(503, "The server is overloaded; the request timed out before it could run.", req.path);
   }
   try {
-    return route.handler(req);
+    return router.Invoke(route, req);
   } catch (const std::exception& e) {
     log::Error("handler threw", {{"route", route.pattern}, {"error", e.what()}, {"request_id", req.request_id}});
   } catch (...) {

@@ -1,6 +1,7 @@
 #include "platform/module/app.h"
 
 #include <csignal>
+#include <algorithm>
 #include <iostream>
 
 #include "platform/http/server.h"
@@ -130,6 +131,35 @@ int Migrate(const ModuleRegistry& registry, const std::vector<std::string>& args
   }
   log::Flush();
   return 0;
+}
+
+std::optional<int> RunCommand(const ModuleRegistry& registry, const std::vector<std::string>& args,
+                              const std::vector<std::string>& env) {
+  for (const auto& def : registry.defs()) {
+    for (const Command& cmd : def.commands) {
+      std::vector<std::string> words;
+      for (size_t i = 0, j; i < cmd.words.size(); i = j + 1) {
+        j = cmd.words.find(' ', i);
+        if (j == std::string::npos) j = cmd.words.size();
+        words.push_back(cmd.words.substr(i, j - i));
+      }
+      if (args.size() < words.size() || !std::equal(words.begin(), words.end(), args.begin())) continue;
+      std::vector<config::Key> schema = Schema(registry);
+      schema.insert(schema.end(), cmd.keys.begin(), cmd.keys.end());
+      std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(words.size()), args.end());
+      std::vector<std::string> positional;
+      auto cfg = config::Config::Load(schema, rest, env, &positional);
+      if (!cfg.ok()) {
+        std::cerr << "emporium " << cmd.words << ": " << cfg.status().message() << "\n";
+        return 2;
+      }
+      Runtime runtime(*cfg, metrics::Registry::Default());
+      int code = cmd.run(runtime, positional);
+      log::Flush();
+      return code;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace emporium

@@ -32,6 +32,16 @@ class Module {
   virtual bool Ready() const { return true; }
 };
 
+// A command-line command a module provides, e.g. `emporium admin create-user --email=...`.
+// run() gets a Runtime with configuration loaded (storage opens lazily) and the arguments after
+// the command's words that are not configuration flags; it returns the exit code.
+struct Command {
+  std::string words;  // "admin create-user"
+  std::string help;
+  std::vector<config::Key> keys;  // the command's own flags (--email, ...)
+  std::function<int(Runtime&, const std::vector<std::string>& positional)> run;
+};
+
 struct ModuleDef {
   std::string name;
   std::string description;
@@ -39,6 +49,7 @@ struct ModuleDef {
   bool in_all = true;                 // part of the "all" target
   std::vector<config::Key> keys;      // the module's own configuration keys
   std::function<std::unique_ptr<Module>(Runtime&)> make;
+  std::vector<Command> commands;
 };
 
 class ModuleRegistry {

@@ -1,5 +1,6 @@
 #include "platform/module/runtime.h"
 
+#include "platform/auth/middleware.h"
 #include "platform/bus/bus.h"
 #include "platform/http/problem.h"
 #include "platform/kv/kv.h"
@@ -21,6 +22,7 @@ std::vector<config::Key> RuntimeKeys() {
       {"http-port", Type::kInt, "8080", "Port the HTTP server listens on (0: any free port).", port_check},
       {"threads", Type::kInt, "0", "HTTP I/O threads (0: one per core)."},
       {"blocking-threads", Type::kInt, "16", "Worker threads for handlers that block (SQL, remote calls)."},
+      {"public-url", Type::kString, "", "Public base URL of the API, the token issuer (empty: http://127.0.0.1:<http-port>)."},
       {"data-dir", Type::kString, "./var", "Directory for embedded storage (SQLite files, event log, KV)."},
       {"sql-url", Type::kString, "", "PostgreSQL URL (postgres://...); empty: a SQLite file per module in the data dir."},
       {"kv-url", Type::kString, "", "Key-value store URL (redis://host:port); empty: embedded store in the data dir."},
@@ -49,6 +51,27 @@ Runtime::Runtime(const config::Config& config, metrics::Registry& metrics, Clock
     size_t eq = entry.find('=');
     if (eq != std::string::npos) remotes_[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
+  // Every process verifies bearer tokens against identity's published keys, wherever identity
+  // runs; routes declare what they require (RouteOptions::access).
+  auth::AuthOptions auth_options;
+  auth_options.verify.issuer = public_url();
+  auth_options.verify.audience = std::string(kAudience);
+  router_.Use(auth::NewAuthMiddleware([this]() -> Result<std::string> {
+    EMP_ASSIGN_OR_RETURN(rpc::ModuleClient * identity, Client("identity"));
+    http::Request req;
+    req.method = http::Method::kGet;
+    req.path = req.target = "/.well-known/jwks.json";
+    EMP_ASSIGN_OR_RETURN(http::Response resp,
+                         identity->Call(std::move(req), rpc::CallOptions{.timeout = Millis(2000), .idempotent = true}));
+    if (resp.status != 200) return Unavailable("identity answered " + std::to_string(resp.status) + " for its JWKS");
+    return std::move(resp.body);
+  }, auth_options, clock_));
+}
+
+std::string Runtime::public_url() const {
+  const std::string& url = config_.Get("public-url");
+  if (!url.empty()) return url;
+  return "http://127.0.0.1:" + config_.Get("http-port");
 }
 
 Runtime::~Runtime() { Stop(); }
@@ -119,7 +142,7 @@ http::Response Runtime::Dispatch(http::Request& req) const {
     return http::Problem(404, "No resource at " + req.path + ".", req.path);
   }
   req.path_params = std::move(m.params);
-  return m.route->handler(req);
+  return router_.Invoke(*m.route, req);
 }
 
 Status Runtime::Start(const std::vector<const ModuleDef*>& modules) {

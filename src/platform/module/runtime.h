@@ -51,6 +51,11 @@ class Runtime {
   metrics::Registry& metrics() { return metrics_; }
   Clock& clock() { return clock_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
+  // The public base URL (config public-url, default http://127.0.0.1:<http-port>): the token
+  // issuer, and the base of links the API hands out.
+  std::string public_url() const;
+  // The audience of access tokens for this API.
+  static constexpr std::string_view kAudience = "emporium";
 
   Result<sql::Database*> Database(const std::string& module);
   Result<kv::Store*> Kv();
