@@ -2,6 +2,10 @@
 //   emporium_bench rpc [--n=N]                    in-process vs HTTP module-call latency
 //   emporium_bench events --bus=URL [--n=N] [--batch=B]
 //                                                 events/s through outbox → relay → consumer
+//   emporium_bench auth [--seconds=S]             ES256 token verifications/s (raw and through
+//                                                 the auth middleware's cache), argon2id logins/s
+//   emporium_bench latency --url=URL [--token=T] [--n=N]
+//                                                 sequential GET latency of one URL (p50/p99)
 // Prints one JSON object per line so bench/run.sh can tabulate them.
 #include <algorithm>
 #include <atomic>
@@ -13,7 +17,11 @@
 #include <thread>
 #include <vector>
 
+#include "platform/auth/jwt.h"
+#include "platform/auth/middleware.h"
 #include "platform/bus/bus.h"
+#include "platform/crypto/crypto.h"
+#include "platform/http/client.h"
 #include "platform/bus/outbox.h"
 #include "platform/core/random.h"
 #include "platform/http/router.h"
@@ -160,6 +168,100 @@ int BenchEvents(const std::vector<std::string>& args) {
   return seen.load() == n ? 0 : 1;
 }
 
+// Runs fn on `threads` threads for `seconds` and returns the total operations per second.
+template <typename F>
+double Throughput(int threads, double seconds, F fn) {
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> total{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      int64_t n = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        fn();
+        ++n;
+      }
+      total += n;
+    });
+  }
+  auto t0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : pool) t.join();
+  return static_cast<double>(total.load()) / std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+int BenchAuth(const std::vector<std::string>& args) {
+  const double seconds = std::stod(Arg(args, "seconds", "3"));
+  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto key = auth::SigningKey::Generate("bench-1");
+  if (!key.ok()) return 1;
+  auth::Claims claims;
+  claims.iss = "http://bench";
+  claims.aud = "emporium";
+  claims.sub = "user:bench";
+  claims.roles = {"customer"};
+  claims.iat = claims.nbf = UnixMillis(SystemClock::Get().WallNow()) / 1000;
+  claims.exp = claims.iat + 900;
+  claims.jti = "j";
+  auto token = (*key)->Sign(claims);
+  const std::string jwks = auth::JwksDocument({(*key)->PublicJwk()});
+  auto verifier = auth::Verifier::FromJwks(jwks);
+  if (!token.ok() || !verifier.ok()) return 1;
+  auth::VerifyOptions vo{.issuer = "http://bench", .audience = "emporium"};
+  const double raw = Throughput(threads, seconds, [&] {
+    if (!verifier->Verify(*token, vo, SystemClock::Get()).ok()) std::abort();
+  });
+  auth::AuthMiddleware mw([&]() -> Result<std::string> { return jwks; }, auth::AuthOptions{.verify = vo},
+                          SystemClock::Get());
+  const double cached = Throughput(threads, seconds, [&] {
+    if (!mw.Authenticate(*token).ok()) std::abort();
+  });
+  std::printf("{\"bench\":\"auth\",\"threads\":%d,\"es256_verify_per_s\":%.0f,\"middleware_cached_per_s\":%.0f}\n",
+              threads, raw, cached);
+
+  // The cost identity uses by default: argon2id, 2 passes over 19 MiB (OWASP's minimum).
+  crypto::PasswordCost cost{.ops_limit = 2, .mem_limit = 19456ull * 1024};
+  auto hash = crypto::HashPassword("correct horse battery staple", cost);
+  if (!hash.ok()) return 1;
+  const double logins = Throughput(threads, seconds, [&] {
+    if (!crypto::VerifyPassword(*hash, "correct horse battery staple")) std::abort();
+  });
+  std::printf("{\"bench\":\"login\",\"argon2id\":\"t=2,m=19MiB,p=1\",\"threads\":%d,\"verifications_per_s\":%.1f,"
+              "\"ms_each\":%.1f}\n",
+              threads, logins, 1000.0 * threads / logins);
+  return 0;
+}
+
+int BenchLatency(const std::vector<std::string>& args) {
+  const std::string url = Arg(args, "url", "");
+  const std::string token = Arg(args, "token", "");
+  const std::string label = Arg(args, "label", url);
+  const int n = std::stoi(Arg(args, "n", "5000"));
+  size_t slash = url.find('/', url.find("//") + 2);
+  if (url.empty() || slash == std::string::npos) return 2;
+  http::HttpClient client;
+  std::vector<double> us;
+  for (int i = 0; i < n + 200; ++i) {
+    http::Request req;
+    req.method = http::Method::kGet;
+    req.target = url.substr(slash);
+    if (!token.empty()) req.headers.Set("Authorization", "Bearer " + token);
+    auto t0 = Clock::now();
+    auto r = client.Send(url.substr(0, slash), req, SystemClock::Get().Now() + Millis(5000));
+    auto t1 = Clock::now();
+    if (!r.ok() || r->status != 200) {
+      std::cerr << "latency: " << (r.ok() ? std::to_string(r->status) + " " + r->body : r.status().ToString()) << "\n";
+      return 1;
+    }
+    if (i >= 200) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  Stats s = Summarize(us);
+  std::printf("{\"bench\":\"latency\",\"label\":\"%s\",\"calls\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
+              label.c_str(), n, s.p50_us, s.p99_us);
+  return 0;
+}
+
 }  // namespace
 }  // namespace emporium
 
@@ -168,6 +270,8 @@ int main(int argc, char** argv) {
   emporium::log::SetLevel(emporium::log::Level::kWarn);
   if (!args.empty() && args[0] == "rpc") return emporium::BenchRpc(args);
   if (!args.empty() && args[0] == "events") return emporium::BenchEvents(args);
-  std::cerr << "usage: emporium_bench rpc [--n=N] | events [--bus=kafka://host:port] [--n=N] [--batch=B]\n";
+  if (!args.empty() && args[0] == "auth") return emporium::BenchAuth(args);
+  if (!args.empty() && args[0] == "latency") return emporium::BenchLatency(args);
+  std::cerr << "usage: emporium_bench rpc | events [--bus=URL] | auth | latency --url=URL [--token=T]\n";
   return 2;
 }

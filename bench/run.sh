@@ -3,6 +3,9 @@
 #   1. HTTP req/s of GET /v1/info (small JSON) vs nginx returning the same bytes (wrk -t2 -c64)
 #   2. module-call latency, in-process vs HTTP (emporium_bench rpc)
 #   3. events/s through outbox → relay → consumer, embedded log and Kafka (emporium_bench events)
+#   4. token verifications/s and argon2id logins/s (emporium_bench auth)
+#   5. gateway overhead: GET /v1/me on identity directly vs through a gateway process that
+#      proxies to it (emporium_bench latency, sequential, keep-alive)
 # Figures go to stdout and bench/out/results.jsonl. Bounded: every load run has a fixed duration.
 #   bench/run.sh BUILD_DIR
 set -euo pipefail
@@ -80,6 +83,27 @@ else
   echo "bench: Kafka did not start (see below); its figure is missing" >&2
   tail -n 20 "$work/kafka.log" >&2
 fi
+
+echo "== auth: ES256 verifications and argon2id logins (all cores)"
+"$build/emporium_bench" auth --seconds=3 | tee -a "$results"
+
+echo "== gateway overhead: GET /v1/me direct to identity vs through a gateway process"
+pi=$(free_port)
+pg=$(free_port)
+"$build/emporium" serve --target=identity --http-port="$pi" --data-dir="$work/identity" --access-log=false \
+  --log-level=warn --public-url="http://127.0.0.1:$pg" &
+pids+=($!)
+"$build/emporium" serve --target=gateway --http-port="$pg" --data-dir="$work/gateway" --access-log=false \
+  --log-level=warn --remote="identity=http://127.0.0.1:$pi" --gateway-rate-ip=0 --gateway-rate-user=0 &
+pids+=($!)
+wait_http "http://127.0.0.1:$pi/readyz"
+wait_http "http://127.0.0.1:$pg/readyz"
+curl -fs -H 'Content-Type: application/json' -d '{"email":"bench@example.com","password":"a long bench passphrase","name":"Bench"}' \
+  "http://127.0.0.1:$pg/v1/users" >/dev/null
+token=$(curl -fs -d 'grant_type=password&client_id=storefront&username=bench@example.com&password=a+long+bench+passphrase' \
+  "http://127.0.0.1:$pg/oauth2/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+"$build/emporium_bench" latency --label=direct --url="http://127.0.0.1:$pi/v1/me" --token="$token" | tee -a "$results"
+"$build/emporium_bench" latency --label=via-gateway --url="http://127.0.0.1:$pg/v1/me" --token="$token" | tee -a "$results"
 
 echo
 echo "== summary (bench/out/results.jsonl)"

@@ -17,11 +17,12 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
          });
 }
 
-// Hop-by-hop fields (RFC 9110 §7.6.1) and the ones the transport or rpc sets itself.
-constexpr std::array<std::string_view, 13> kNotForwarded = {
+// Hop-by-hop fields (RFC 9110 §7.6.1) and the ones the transport, rpc or our server sets itself
+// (forwarding those would duplicate them).
+constexpr std::array<std::string_view, 14> kNotForwarded = {
     "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "TE", "Trailer",
-    "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "X-Emporium-Deadline-Ms", "traceparent",
-    "X-Request-Id"};
+    "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Date", "X-Emporium-Deadline-Ms",
+    "traceparent", "X-Request-Id"};
 
 bool Forwarded(std::string_view name) {
   return std::none_of(kNotForwarded.begin(), kNotForwarded.end(),
