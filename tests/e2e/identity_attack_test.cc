@@ -395,11 +395,11 @@ TEST_F(IdentityAttackTest, Hs256SignedWithThePublicKeyIsRejected) {
 }
 
 TEST_F(IdentityAttackTest, ExpiredTokenIsRejectedAfterTtlAndLeeway) {
-  // The auth middleware accepts exp up to VerifyOptions::leeway late (clock skew) and there is
-  // no flag to lower it, so this waits ttl + leeway + 1 s.
+  // The auth middleware accepts exp up to --token-leeway late (clock skew), so this waits
+  // ttl + leeway + 1 s.
   const int64_t ttl = 2;
-  const int64_t leeway = auth::VerifyOptions{}.leeway.count();
-  Serve({"--identity-access-ttl=" + std::to_string(ttl) + "s"});
+  const int64_t leeway = 1;
+  Serve({"--identity-access-ttl=" + std::to_string(ttl) + "s", "--token-leeway=" + std::to_string(leeway) + "s"});
   Tokens t = RegisterAndLogin("expiry");
   ASSERT_EQ(Me(t.access).status, 200);
   Jwt j = SplitJwt(t.access);

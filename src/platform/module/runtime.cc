@@ -34,6 +34,7 @@ std::vector<config::Key> RuntimeKeys() {
          return log::ParseLevel(v, &l) ? "" : "expected debug, info, warn or error";
        }},
       {"access-log", Type::kBool, "true", "Log one line per HTTP request."},
+      {"token-leeway", Type::kDuration, "30s", "Clock skew tolerated on access tokens' exp and nbf."},
       {"otlp-endpoint", Type::kString, "", "OTLP/HTTP collector base URL for spans (empty: tracing export off)."},
       {"request-timeout", Type::kDuration, "30s", "Default deadline of a request."},
       {"idle-timeout", Type::kDuration, "30s", "How long a connection may take to send the next request's headers."},
@@ -56,6 +57,7 @@ Runtime::Runtime(const config::Config& config, metrics::Registry& metrics, Clock
   auth::AuthOptions auth_options;
   auth_options.verify.issuer = public_url();
   auth_options.verify.audience = std::string(kAudience);
+  auth_options.verify.leeway = std::chrono::duration_cast<std::chrono::seconds>(config.Duration("token-leeway"));
   router_.Use(auth::NewAuthMiddleware([this]() -> Result<std::string> {
     EMP_ASSIGN_OR_RETURN(rpc::ModuleClient * identity, Client("identity"));
     http::Request req;
