@@ -20,10 +20,10 @@
 #include "platform/auth/jwt.h"
 #include "platform/auth/middleware.h"
 #include "platform/bus/bus.h"
-#include "platform/crypto/crypto.h"
-#include "platform/http/client.h"
 #include "platform/bus/outbox.h"
 #include "platform/core/random.h"
+#include "platform/crypto/crypto.h"
+#include "platform/http/client.h"
 #include "platform/http/router.h"
 #include "platform/http/server.h"
 #include "platform/log/log.h"
@@ -57,9 +57,12 @@ Stats Summarize(std::vector<double>& us) {
 int BenchRpc(const std::vector<std::string>& args) {
   const int n = std::stoi(Arg(args, "n", "20000"));
   http::Router router;
-  Status added = router.Add(http::Method::kGet, "/v1/info", [](http::Request&) {
-    return http::Response::Json(200, R"({"name":"emporium","version":"0.1.0","modules":["info"]})");
-  }, http::RouteOptions{.blocking = false});
+  Status added = router.Add(
+      http::Method::kGet, "/v1/info",
+      [](http::Request&) {
+        return http::Response::Json(200, R"({"name":"emporium","version":"0.1.0","modules":["info"]})");
+      },
+      http::RouteOptions{.blocking = false});
   if (!added.ok()) return 1;
   metrics::Registry registry;
   http::ServerOptions so;
@@ -74,8 +77,8 @@ int BenchRpc(const std::vector<std::string>& args) {
     req.path_params = std::move(m.params);
     return m.route->handler(req);
   });
-  auto remote = rpc::NewRemoteClient("info", "http://127.0.0.1:" + std::to_string(server.port()), rpc::RemoteOptions{},
-                                     SystemClock::Get());
+  auto remote = rpc::NewRemoteClient("info", "http://127.0.0.1:" + std::to_string(server.port()),
+                                     rpc::RemoteOptions{}, SystemClock::Get());
   for (auto* client : {local.get(), remote.get()}) {
     std::vector<double> us;
     us.reserve(static_cast<size_t>(n));
@@ -94,8 +97,10 @@ int BenchRpc(const std::vector<std::string>& args) {
       if (i >= 1000) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
     }
     Stats s = Summarize(us);
-    std::printf("{\"bench\":\"rpc\",\"transport\":\"%s\",\"calls\":%d,\"p50_us\":%.2f,\"p99_us\":%.2f,\"mean_us\":%.2f}\n",
-                client->remote() ? "http" : "in-process", n, s.p50_us, s.p99_us, s.mean_us);
+    std::printf(
+        "{\"bench\":\"rpc\",\"transport\":\"%s\",\"calls\":%d,\"p50_us\":%.2f,\"p99_us\":%.2f,\"mean_us\":%."
+        "2f}\n",
+        client->remote() ? "http" : "in-process", n, s.p50_us, s.p99_us, s.mean_us);
   }
   server.Shutdown();
   return 0;
@@ -105,7 +110,8 @@ int BenchEvents(const std::vector<std::string>& args) {
   const std::string bus_url = Arg(args, "bus", "");
   const int n = std::stoi(Arg(args, "n", "20000"));
   const int batch = std::stoi(Arg(args, "batch", "10"));
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("emporium-bench-" + RandomHex(4));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("emporium-bench-" + RandomHex(4));
   std::filesystem::create_directories(dir);
   std::string url = bus_url.empty() ? "log://" + (dir / "log").string() : bus_url;
   auto bus = bus::Open(url);
@@ -160,10 +166,11 @@ int BenchEvents(const std::vector<std::string>& args) {
   relay.Stop();
   worker.Stop();
   double secs = std::chrono::duration<double>(t1 - t0).count();
-  std::printf("{\"bench\":\"events\",\"bus\":\"%s\",\"events\":%d,\"batch\":%d,\"delivered\":%d,\"seconds\":%.3f,"
-              "\"events_per_s\":%.0f,\"produce_seconds\":%.3f}\n",
-              bus_url.empty() ? "embedded-log" : "kafka", n, batch, seen.load(), secs, seen.load() / secs,
-              std::chrono::duration<double>(produced - t0).count());
+  std::printf(
+      "{\"bench\":\"events\",\"bus\":\"%s\",\"events\":%d,\"batch\":%d,\"delivered\":%d,\"seconds\":%.3f,"
+      "\"events_per_s\":%.0f,\"produce_seconds\":%.3f}\n",
+      bus_url.empty() ? "embedded-log" : "kafka", n, batch, seen.load(), secs, seen.load() / secs,
+      std::chrono::duration<double>(produced - t0).count());
   std::filesystem::remove_all(dir);
   return seen.load() == n ? 0 : 1;
 }
@@ -217,8 +224,9 @@ int BenchAuth(const std::vector<std::string>& args) {
   const double cached = Throughput(threads, seconds, [&] {
     if (!mw.Authenticate(*token).ok()) std::abort();
   });
-  std::printf("{\"bench\":\"auth\",\"threads\":%d,\"es256_verify_per_s\":%.0f,\"middleware_cached_per_s\":%.0f}\n",
-              threads, raw, cached);
+  std::printf(
+      "{\"bench\":\"auth\",\"threads\":%d,\"es256_verify_per_s\":%.0f,\"middleware_cached_per_s\":%.0f}\n",
+      threads, raw, cached);
 
   // The cost identity uses by default: argon2id, 2 passes over 19 MiB (OWASP's minimum).
   crypto::PasswordCost cost{.ops_limit = 2, .mem_limit = 19456ull * 1024};
@@ -227,9 +235,10 @@ int BenchAuth(const std::vector<std::string>& args) {
   const double logins = Throughput(threads, seconds, [&] {
     if (!crypto::VerifyPassword(*hash, "correct horse battery staple")) std::abort();
   });
-  std::printf("{\"bench\":\"login\",\"argon2id\":\"t=2,m=19MiB,p=1\",\"threads\":%d,\"verifications_per_s\":%.1f,"
-              "\"ms_each\":%.1f}\n",
-              threads, logins, 1000.0 * threads / logins);
+  std::printf(
+      "{\"bench\":\"login\",\"argon2id\":\"t=2,m=19MiB,p=1\",\"threads\":%d,\"verifications_per_s\":%.1f,"
+      "\"ms_each\":%.1f}\n",
+      threads, logins, 1000.0 * threads / logins);
   return 0;
 }
 
@@ -251,7 +260,8 @@ int BenchLatency(const std::vector<std::string>& args) {
     auto r = client.Send(url.substr(0, slash), req, SystemClock::Get().Now() + Millis(5000));
     auto t1 = Clock::now();
     if (!r.ok() || r->status != 200) {
-      std::cerr << "latency: " << (r.ok() ? std::to_string(r->status) + " " + r->body : r.status().ToString()) << "\n";
+      std::cerr << "latency: " << (r.ok() ? std::to_string(r->status) + " " + r->body : r.status().ToString())
+                << "\n";
       return 1;
     }
     if (i >= 200) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());

@@ -37,8 +37,7 @@ boost::json::value Convert(const YAML::Node& n) {
       }
       return boost::json::string(s);
     }
-    default:
-      return nullptr;
+    default: return nullptr;
   }
 }
 
@@ -56,7 +55,8 @@ int main(int argc, char** argv) {
         << "#include \"platform/module/openapi_doc.h\"\n"
         << "namespace emporium {\n"
         << "std::string_view OpenApiJson() {\n"
-        << "  static constexpr std::string_view kDoc = R\"emporium_openapi(" << json << ")emporium_openapi\";\n"
+        << "  static constexpr std::string_view kDoc = R\"emporium_openapi(" << json
+        << ")emporium_openapi\";\n"
         << "  return kDoc;\n}\n}  // namespace emporium\n";
     return out ? 0 : 1;
   } catch (const std::exception& e) {

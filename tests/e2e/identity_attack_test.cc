@@ -14,10 +14,10 @@
 #include <random>
 #include <regex>
 
+#include "child_process.h"
 #include "gtest/gtest.h"
 #include "platform/auth/jwt.h"
 #include "platform/http/client.h"
-#include "child_process.h"
 
 namespace emporium::e2e {
 namespace {
@@ -105,7 +105,8 @@ std::string PercentDecode(std::string_view s) {
 
 std::string Form(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
-  for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + PercentEncode(k) + "=" + PercentEncode(v);
+  for (const auto& [k, v] : fields)
+    out += (out.empty() ? "" : "&") + PercentEncode(k) + "=" + PercentEncode(v);
   return out;
 }
 
@@ -120,8 +121,8 @@ std::string HtmlUnescape(std::string s) {
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       out, &len);
+  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
@@ -159,7 +160,8 @@ std::string Encode(const json::object& header, const json::object& payload) {
 
 // Claims as the server would issue them, for tokens signed with a key it does not know.
 auth::Claims ForeignClaims(const std::string& issuer, int64_t iat_offset, int64_t ttl) {
-  const int64_t now = std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now =
+      std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   auth::Claims c;
   c.iss = issuer;
   c.aud = "emporium";
@@ -265,12 +267,16 @@ class IdentityAttackTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? std::move(r).value() : http::Response{.status = -1};
   }
-  http::Response Me(const std::string& token) { return MustCall(http::Method::kGet, "/v1/me", {}, {}, token); }
+  http::Response Me(const std::string& token) {
+    return MustCall(http::Method::kGet, "/v1/me", {}, {}, token);
+  }
   http::Response TokenRequest(const std::vector<std::pair<std::string, std::string>>& fields) {
     return MustCall(http::Method::kPost, "/oauth2/token", Form(fields), "application/x-www-form-urlencoded");
   }
 
-  std::string NewEmail(std::string_view who) { return std::string(who) + "." + RandomHex(10) + "@example.test"; }
+  std::string NewEmail(std::string_view who) {
+    return std::string(who) + "." + RandomHex(10) + "@example.test";
+  }
 
   // Registers a user; returns its id.
   std::string Register(const std::string& email, const std::string& name = "Test Customer") {
@@ -283,8 +289,10 @@ class IdentityAttackTest : public ::testing::Test {
   }
 
   Tokens Login(const std::string& email, std::string_view password = kPassword) {
-    http::Response r = TokenRequest(
-        {{"grant_type", "password"}, {"username", email}, {"password", std::string(password)}, {"client_id", "storefront"}});
+    http::Response r = TokenRequest({{"grant_type", "password"},
+                                     {"username", email},
+                                     {"password", std::string(password)},
+                                     {"client_id", "storefront"}});
     EXPECT_EQ(r.status, 200) << r.body;
     if (r.status != 200) return {};
     json::object o = json::parse(r.body).as_object();
@@ -306,7 +314,8 @@ class IdentityAttackTest : public ::testing::Test {
     http::Response r = Me(token);
     EXPECT_EQ(r.status, 401) << what << ": " << r.body;
     EXPECT_EQ(r.headers.Get("Content-Type").value_or(""), "application/problem+json") << what;
-    EXPECT_NE(std::string(r.headers.Get("WWW-Authenticate").value_or("")).find("invalid_token"), std::string::npos)
+    EXPECT_NE(std::string(r.headers.Get("WWW-Authenticate").value_or("")).find("invalid_token"),
+              std::string::npos)
         << what;
   }
 
@@ -364,7 +373,8 @@ TEST_F(IdentityAttackTest, AlgNoneIsRejected) {
     h["alg"] = alg;
     const std::string unsigned_token = Encode(h, j.payload);
     ExpectInvalidToken(unsigned_token + ".", std::string("alg ") + alg + ", empty signature");
-    ExpectInvalidToken(unsigned_token + "." + j.signature, std::string("alg ") + alg + ", original signature");
+    ExpectInvalidToken(unsigned_token + "." + j.signature,
+                       std::string("alg ") + alg + ", original signature");
   }
 }
 
@@ -380,11 +390,11 @@ TEST_F(IdentityAttackTest, Hs256SignedWithThePublicKeyIsRejected) {
   EXPECT_EQ(jwk.at("alg").as_string(), "ES256");
   EXPECT_FALSE(jwk.contains("d")) << "the JWKS must not publish the private key";
   // Every form of the public key an attacker could use as the HMAC secret.
-  const std::vector<std::string> secrets{json::serialize(jwk), jwks.body,
-                                         B64UrlDecode(std::string(jwk.at("x").as_string())) +
-                                             B64UrlDecode(std::string(jwk.at("y").as_string())),
-                                         "\x04" + B64UrlDecode(std::string(jwk.at("x").as_string())) +
-                                             B64UrlDecode(std::string(jwk.at("y").as_string()))};
+  const std::vector<std::string> secrets{
+      json::serialize(jwk), jwks.body,
+      B64UrlDecode(std::string(jwk.at("x").as_string())) + B64UrlDecode(std::string(jwk.at("y").as_string())),
+      "\x04" + B64UrlDecode(std::string(jwk.at("x").as_string())) +
+          B64UrlDecode(std::string(jwk.at("y").as_string()))};
   json::object h = j.header;
   h["alg"] = "HS256";
   const std::string signing_input = Encode(h, j.payload);
@@ -399,7 +409,8 @@ TEST_F(IdentityAttackTest, ExpiredTokenIsRejectedAfterTtlAndLeeway) {
   // ttl + leeway + 1 s.
   const int64_t ttl = 2;
   const int64_t leeway = 1;
-  Serve({"--identity-access-ttl=" + std::to_string(ttl) + "s", "--token-leeway=" + std::to_string(leeway) + "s"});
+  Serve({"--identity-access-ttl=" + std::to_string(ttl) + "s",
+         "--token-leeway=" + std::to_string(leeway) + "s"});
   Tokens t = RegisterAndLogin("expiry");
   ASSERT_EQ(Me(t.access).status, 200);
   Jwt j = SplitJwt(t.access);
@@ -510,7 +521,8 @@ TEST_F(IdentityAttackTest, RefreshTokenReuseRevokesTheFamily) {
   Tokens t = RegisterAndLogin("refresh");
   ASSERT_FALSE(t.refresh.empty());
   auto refresh = [&](const std::string& token) {
-    return TokenRequest({{"grant_type", "refresh_token"}, {"refresh_token", token}, {"client_id", "storefront"}});
+    return TokenRequest(
+        {{"grant_type", "refresh_token"}, {"refresh_token", token}, {"client_id", "storefront"}});
   };
   http::Response first = refresh(t.refresh);
   ASSERT_EQ(first.status, 200) << first.body;
@@ -526,15 +538,15 @@ TEST_F(IdentityAttackTest, RefreshTokenReuseRevokesTheFamily) {
   http::Response newest = refresh(r2);
   EXPECT_EQ(newest.status, 400) << "the reuse revoked the whole family: " << newest.body;
   EXPECT_EQ(json::parse(newest.body).at("error").as_string(), "invalid_grant");
-
 }
 
 TEST_F(IdentityAttackTest, UserCannotReadOrDeleteAnotherUsersAddress) {
   Serve();
   Tokens a = RegisterAndLogin("idor-a");
   Tokens b = RegisterAndLogin("idor-b");
-  json::object address{{"name", "B Person"}, {"line1", "1 Victim Street"}, {"line2", ""},   {"city", "Springfield"},
-                       {"region", "IL"},     {"postal_code", "62701"},      {"country", "US"}};
+  json::object address{
+      {"name", "B Person"}, {"line1", "1 Victim Street"}, {"line2", ""},    {"city", "Springfield"},
+      {"region", "IL"},     {"postal_code", "62701"},     {"country", "US"}};
   http::Response added = MustCall(http::Method::kPost, "/v1/me/addresses", json::serialize(address),
                                   "application/json", b.access);
   ASSERT_EQ(added.status, 201) << added.body;
@@ -575,7 +587,8 @@ TEST_F(IdentityAttackTest, FiftyWrongPasswordsGet429WithRetryAfter) {
                                      {"username", email},
                                      {"password", "wrong-password-" + std::to_string(i)},
                                      {"client_id", "storefront"}});
-    ASSERT_TRUE(r.status == 400 || r.status == 401 || r.status == 429) << i << ": " << r.status << " " << r.body;
+    ASSERT_TRUE(r.status == 400 || r.status == 401 || r.status == 429)
+        << i << ": " << r.status << " " << r.body;
     if (r.status == 429) {
       ++throttled;
       retry_after = std::string(r.headers.Get("Retry-After").value_or(""));
@@ -585,8 +598,10 @@ TEST_F(IdentityAttackTest, FiftyWrongPasswordsGet429WithRetryAfter) {
   EXPECT_GE(throttled, 40) << "the account must be throttled well before 50 attempts";
   ASSERT_FALSE(retry_after.empty());
   EXPECT_GT(std::stoll(retry_after), 0);
-  http::Response right = TokenRequest(
-      {{"grant_type", "password"}, {"username", email}, {"password", std::string(kPassword)}, {"client_id", "storefront"}});
+  http::Response right = TokenRequest({{"grant_type", "password"},
+                                       {"username", email},
+                                       {"password", std::string(kPassword)},
+                                       {"client_id", "storefront"}});
   EXPECT_EQ(right.status, 429) << "even the right password waits while the account is throttled";
 }
 
@@ -613,25 +628,29 @@ TEST_F(IdentityAttackTest, PasswordsAndTokensNeverAppearInLogs) {
   Tokens t = Login(email);
   ASSERT_FALSE(t.access.empty());
   ASSERT_EQ(Me(t.access).status, 200);
-  http::Response rotated = TokenRequest({{"grant_type", "refresh_token"}, {"refresh_token", t.refresh}, {"client_id", "storefront"}});
+  http::Response rotated = TokenRequest(
+      {{"grant_type", "refresh_token"}, {"refresh_token", t.refresh}, {"client_id", "storefront"}});
   ASSERT_EQ(rotated.status, 200);
   json::object o = json::parse(rotated.body).as_object();
   const std::string access2(o.at("access_token").as_string()), refresh2(o.at("refresh_token").as_string());
-  TokenRequest({{"grant_type", "password"}, {"username", email}, {"password", "wrong-but-secret-42"}, {"client_id", "storefront"}});
+  TokenRequest({{"grant_type", "password"},
+                {"username", email},
+                {"password", "wrong-but-secret-42"},
+                {"client_id", "storefront"}});
   Me(t.access + "x");  // a rejected token is not logged either
   StopGracefully(c);
 
   const std::string log = c.Output();
   ASSERT_NE(log.find("emporium is serving"), std::string::npos) << "the log was not captured";
   auto signature = [](const std::string& jwt) { return jwt.substr(jwt.rfind('.') + 1); };
-  for (const auto& [what, secret] : std::vector<std::pair<std::string, std::string>>{
-           {"password", std::string(kPassword)},
-           {"wrong password", "wrong-but-secret-42"},
-           {"access token", t.access},
-           {"access token signature", signature(t.access)},
-           {"refresh token", t.refresh},
-           {"rotated access token", access2},
-           {"rotated refresh token", refresh2}}) {
+  for (const auto& [what, secret] :
+       std::vector<std::pair<std::string, std::string>>{{"password", std::string(kPassword)},
+                                                        {"wrong password", "wrong-but-secret-42"},
+                                                        {"access token", t.access},
+                                                        {"access token signature", signature(t.access)},
+                                                        {"refresh token", t.refresh},
+                                                        {"rotated access token", access2},
+                                                        {"rotated refresh token", refresh2}}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << what << " appears in the log";
   }
 }
@@ -645,9 +664,11 @@ TEST_F(IdentityAttackTest, DataFilesHoldNoPlaintextPii) {
   Register(email, name);
   Tokens t = Login(email);
   ASSERT_FALSE(t.access.empty());
-  json::object address{{"name", name},    {"line1", line1},         {"line2", "Rear Building"}, {"city", "Springfield"},
-                       {"region", "OR"}, {"postal_code", "97477"}, {"country", "US"}};
-  ASSERT_EQ(MustCall(http::Method::kPost, "/v1/me/addresses", json::serialize(address), "application/json", t.access)
+  json::object address{{"name", name},          {"line1", line1}, {"line2", "Rear Building"},
+                       {"city", "Springfield"}, {"region", "OR"}, {"postal_code", "97477"},
+                       {"country", "US"}};
+  ASSERT_EQ(MustCall(http::Method::kPost, "/v1/me/addresses", json::serialize(address), "application/json",
+                     t.access)
                 .status,
             201);
   ASSERT_EQ(MustCall(http::Method::kPatch, "/v1/me", json::serialize(json::object{{"phone", phone}}),
@@ -668,8 +689,9 @@ TEST_F(IdentityAttackTest, DataFilesHoldNoPlaintextPii) {
       bytes += content.size();
       identity_db = identity_db || entry.path().filename().string().starts_with("identity.db");
       seen_client_id = seen_client_id || content.find("storefront") != std::string::npos;
-      for (const std::string& pii : {email, lower_email, std::string("Zebulon"), std::string("Quixote"), name, line1,
-                                     std::string("Evergreen Terrace"), std::string("Rear Building"), phone}) {
+      for (const std::string& pii :
+           {email, lower_email, std::string("Zebulon"), std::string("Quixote"), name, line1,
+            std::string("Evergreen Terrace"), std::string("Rear Building"), phone}) {
         EXPECT_EQ(content.find(pii), std::string::npos)
             << when << ": '" << pii << "' in plaintext in " << entry.path();
       }
@@ -686,9 +708,9 @@ TEST_F(IdentityAttackTest, DataFilesHoldNoPlaintextPii) {
 }
 
 TEST_F(IdentityAttackTest, AuthorizationCodeWithPkceWorksAndAWrongVerifierFails) {
-  auto [code, out] = Run({"identity", "create-client", "--client-id=partner-app", "--public=true",
-                          "--grant-types=authorization_code,refresh_token",
-                          "--redirect-uris=" + std::string(kRedirectUri)});
+  auto [code, out] =
+      Run({"identity", "create-client", "--client-id=partner-app", "--public=true",
+           "--grant-types=authorization_code,refresh_token", "--redirect-uris=" + std::string(kRedirectUri)});
   ASSERT_EQ(code, 0) << out;
   Serve();
   const std::string email = NewEmail("pkce");
@@ -726,7 +748,8 @@ TEST_F(IdentityAttackTest, AuthorizationCodeWithPkceWorksAndAWrongVerifierFails)
       size_t amp = q.find('&');
       std::string_view pair = q.substr(0, amp);
       size_t eq = pair.find('=');
-      params[PercentDecode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
+      params[PercentDecode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
       q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
     }
     EXPECT_EQ(params["state"], state);

@@ -9,7 +9,9 @@
 
 namespace emporium::bus::testing {
 
-std::string UniqueName(const std::string& prefix) { return prefix + "-" + RandomHex(6); }
+std::string UniqueName(const std::string& prefix) {
+  return prefix + "-" + RandomHex(6);
+}
 
 std::vector<Record> PollN(Consumer& consumer, size_t n, Millis patience) {
   std::vector<Record> out;
@@ -22,8 +24,8 @@ std::vector<Record> PollN(Consumer& consumer, size_t n, Millis patience) {
   return out;
 }
 
-std::vector<Record> DrainUntilMarker(Producer& producer, Consumer& consumer,
-                                     const std::string& topic, int partitions, Millis patience) {
+std::vector<Record> DrainUntilMarker(Producer& producer, Consumer& consumer, const std::string& topic,
+                                     int partitions, Millis patience) {
   // One marker per partition: partitions are ordered only within themselves, so a partition is
   // drained only once its own marker has come through.
   std::set<std::string> pending;

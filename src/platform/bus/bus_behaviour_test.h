@@ -31,8 +31,8 @@ std::vector<Record> PollN(Consumer& consumer, size_t n, Millis patience);
 // Publishes a marker into each partition and polls until all arrived; returns the other records
 // seen. Proves that a consumer joined and what was pending ("nothing" cannot be observed
 // otherwise). Earlier markers (of a previous drain) are ignored.
-std::vector<Record> DrainUntilMarker(Producer& producer, Consumer& consumer,
-                                     const std::string& topic, int partitions, Millis patience);
+std::vector<Record> DrainUntilMarker(Producer& producer, Consumer& consumer, const std::string& topic,
+                                     int partitions, Millis patience);
 
 Event TestEvent(const std::string& key, int seq);
 int SeqOf(const Record& r);

@@ -14,8 +14,7 @@ constexpr std::string_view kSpecVersion = "1.0";
 constexpr std::string_view kContentType = "application/json";
 
 // Reads an optional string attribute; a present non-string value is an error.
-Status ReadString(const boost::json::object& o, std::string_view name, bool required,
-                  std::string& out) {
+Status ReadString(const boost::json::object& o, std::string_view name, bool required, std::string& out) {
   const boost::json::value* v = o.if_contains(name);
   if (v == nullptr || v->is_null()) {
     if (required) return InvalidArgument("cloudevent: missing attribute '" + std::string(name) + "'");

@@ -46,13 +46,13 @@ TEST(EventTest, FromJsonRejectsInvalidEnvelopes) {
   const char* bad[] = {
       "not json",
       "[1,2]",
-      R"({"id":"1","source":"/s","type":"t"})",                        // no specversion
-      R"({"specversion":"0.3","id":"1","source":"/s","type":"t"})",    // wrong version
-      R"({"specversion":"1.0","source":"/s","type":"t"})",             // no id
-      R"({"specversion":"1.0","id":"","source":"/s","type":"t"})",     // empty id
-      R"({"specversion":"1.0","id":"1","type":"t"})",                  // no source
-      R"({"specversion":"1.0","id":"1","source":"/s"})",               // no type
-      R"({"specversion":"1.0","id":1,"source":"/s","type":"t"})",      // id not a string
+      R"({"id":"1","source":"/s","type":"t"})",                      // no specversion
+      R"({"specversion":"0.3","id":"1","source":"/s","type":"t"})",  // wrong version
+      R"({"specversion":"1.0","source":"/s","type":"t"})",           // no id
+      R"({"specversion":"1.0","id":"","source":"/s","type":"t"})",   // empty id
+      R"({"specversion":"1.0","id":"1","type":"t"})",                // no source
+      R"({"specversion":"1.0","id":"1","source":"/s"})",             // no type
+      R"({"specversion":"1.0","id":1,"source":"/s","type":"t"})",    // id not a string
       R"({"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"text/xml","data":"<a/>"})",
   };
   for (const char* text : bad) {

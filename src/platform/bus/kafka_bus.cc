@@ -36,8 +36,7 @@ class KafkaBus final : public Bus {
     NewTopicPtr new_topic(rd_kafka_NewTopic_new(topic.c_str(), partitions, -1, errstr, sizeof errstr));
     if (!new_topic) return InvalidArgument("kafka topic " + topic + ": " + errstr);
     OptionsPtr options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS));
-    rd_kafka_AdminOptions_set_operation_timeout(options.get(), kAdminTimeoutMs, errstr,
-                                                sizeof errstr);
+    rd_kafka_AdminOptions_set_operation_timeout(options.get(), kAdminTimeoutMs, errstr, sizeof errstr);
     rd_kafka_AdminOptions_set_request_timeout(options.get(), kAdminTimeoutMs, errstr, sizeof errstr);
     QueuePtr queue(rd_kafka_queue_new(rk));
     rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
@@ -45,8 +44,7 @@ class KafkaBus final : public Bus {
     EventPtr event(rd_kafka_queue_poll(queue.get(), kAdminTimeoutMs + 5000));
     if (!event) return DeadlineExceeded("kafka CreateTopics " + topic + ": no answer");
     if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Unavailable("kafka CreateTopics " + topic + ": " +
-                         rd_kafka_event_error_string(event.get()));
+      return Unavailable("kafka CreateTopics " + topic + ": " + rd_kafka_event_error_string(event.get()));
     }
     const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());
     size_t n = 0;

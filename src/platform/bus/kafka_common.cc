@@ -52,8 +52,7 @@ Result<KafkaConfig> ParseKafkaUrl(const std::string& url) {
   return config;
 }
 
-Result<std::unique_ptr<RdKafka::Conf>> MakeKafkaConf(const std::string& brokers,
-                                                     const KafkaProps& defaults,
+Result<std::unique_ptr<RdKafka::Conf>> MakeKafkaConf(const std::string& brokers, const KafkaProps& defaults,
                                                      const KafkaProps& url_props) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
@@ -72,22 +71,17 @@ Result<std::unique_ptr<RdKafka::Conf>> MakeKafkaConf(const std::string& brokers,
 Status KafkaStatus(RdKafka::ErrorCode err, const std::string& what) {
   const std::string message = what + ": " + RdKafka::err2str(err);
   switch (err) {
-    case RdKafka::ERR_NO_ERROR:
-      return Status::Ok();
+    case RdKafka::ERR_NO_ERROR: return Status::Ok();
     case RdKafka::ERR__TIMED_OUT:
     case RdKafka::ERR__MSG_TIMED_OUT:
-    case RdKafka::ERR_REQUEST_TIMED_OUT:
-      return DeadlineExceeded(message);
+    case RdKafka::ERR_REQUEST_TIMED_OUT: return DeadlineExceeded(message);
     case RdKafka::ERR__INVALID_ARG:
     case RdKafka::ERR_TOPIC_EXCEPTION:
     case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
-    case RdKafka::ERR_INVALID_PARTITIONS:
-      return InvalidArgument(message);
+    case RdKafka::ERR_INVALID_PARTITIONS: return InvalidArgument(message);
     case RdKafka::ERR__UNKNOWN_TOPIC:
-    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
-      return NotFound(message);
-    default:
-      return Unavailable(message);
+    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART: return NotFound(message);
+    default: return Unavailable(message);
   }
 }
 

@@ -6,8 +6,9 @@ namespace emporium::bus {
 namespace {
 
 TEST(KafkaUrlTest, ParsesBrokersAndScopedProperties) {
-  auto c = ParseKafkaUrl("kafka://h1:9092,h2:9093/?linger.ms=5&consumer.session.timeout.ms=6000"
-                         "&producer.compression.type=lz4");
+  auto c = ParseKafkaUrl(
+      "kafka://h1:9092,h2:9093/?linger.ms=5&consumer.session.timeout.ms=6000"
+      "&producer.compression.type=lz4");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->brokers, "h1:9092,h2:9093");
   EXPECT_EQ(c->producer, (KafkaProps{{"linger.ms", "5"}, {"compression.type", "lz4"}}));

@@ -22,8 +22,7 @@ class KafkaConsumerImpl final : public Consumer {
     if (consumer_) consumer_->close();
   }
 
-  Status Init(const KafkaConfig& config, const std::string& group,
-              const std::vector<std::string>& topics) {
+  Status Init(const KafkaConfig& config, const std::string& group, const std::vector<std::string>& topics) {
     if (group.empty()) return InvalidArgument("consumer group is empty");
     if (topics.empty()) return InvalidArgument("Subscribe needs at least one topic");
     const KafkaProps defaults = {
@@ -91,15 +90,13 @@ class KafkaConsumerImpl final : public Consumer {
     Partitions assigned;
     EMP_RETURN_IF_ERROR(KafkaStatus(consumer_->assignment(assigned.list), "kafka assignment"));
     if (assigned.list.empty()) return int64_t{0};
-    EMP_RETURN_IF_ERROR(
-        KafkaStatus(consumer_->committed(assigned.list, kAdminTimeoutMs), "kafka committed"));
+    EMP_RETURN_IF_ERROR(KafkaStatus(consumer_->committed(assigned.list, kAdminTimeoutMs), "kafka committed"));
     int64_t lag = 0;
     for (RdKafka::TopicPartition* tp : assigned.list) {
       int64_t low = 0;
       int64_t high = 0;
       EMP_RETURN_IF_ERROR(KafkaStatus(
-          consumer_->query_watermark_offsets(tp->topic(), tp->partition(), &low, &high,
-                                             kAdminTimeoutMs),
+          consumer_->query_watermark_offsets(tp->topic(), tp->partition(), &low, &high, kAdminTimeoutMs),
           "kafka watermarks " + tp->topic()));
       const int64_t committed = tp->offset() >= 0 ? tp->offset() : low;
       lag += std::max<int64_t>(0, high - committed);
@@ -113,8 +110,7 @@ class KafkaConsumerImpl final : public Consumer {
 
 }  // namespace
 
-Result<std::unique_ptr<Consumer>> NewKafkaConsumer(const KafkaConfig& config,
-                                                   const std::string& group,
+Result<std::unique_ptr<Consumer>> NewKafkaConsumer(const KafkaConfig& config, const std::string& group,
                                                    const std::vector<std::string>& topics) {
   auto consumer = std::make_unique<KafkaConsumerImpl>();
   EMP_RETURN_IF_ERROR(consumer->Init(config, group, topics));

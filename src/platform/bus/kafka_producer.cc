@@ -113,8 +113,9 @@ class KafkaProducer final : public Producer {
     for (size_t i = 0; i < ids.size(); ++i) {
       std::optional<RdKafka::ErrorCode> delivered = tracker_.Wait(ids[i], deadline);
       if (!prefix_ok) continue;
-      Status s = !delivered ? DeadlineExceeded("kafka produce to " + messages[i].topic + ": no delivery report")
-                            : KafkaStatus(*delivered, "kafka delivery to " + messages[i].topic);
+      Status s = !delivered
+                     ? DeadlineExceeded("kafka produce to " + messages[i].topic + ": no delivery report")
+                     : KafkaStatus(*delivered, "kafka delivery to " + messages[i].topic);
       if (s.ok()) {
         ++result.published;
       } else {

@@ -165,12 +165,10 @@ class LogBus final : public Bus {
       EMP_ASSIGN_OR_RETURN(LogTopic * t, store_->Topic(topic));
       for (size_t p = 0; p < t->partitions.size(); ++p) {
         const int partition = static_cast<int>(p);
-        parts.push_back({topic, partition, t->partitions[p].get(),
-                         offsets->Committed(topic, partition)});
+        parts.push_back({topic, partition, t->partitions[p].get(), offsets->Committed(topic, partition)});
       }
     }
-    return std::unique_ptr<Consumer>(
-        std::make_unique<LogConsumer>(store_, offsets, std::move(parts)));
+    return std::unique_ptr<Consumer>(std::make_unique<LogConsumer>(store_, offsets, std::move(parts)));
   }
 
  private:

@@ -40,7 +40,9 @@ class LogEnv final : public BusEnv {
 
 }  // namespace
 
-std::unique_ptr<BusEnv> MakeBusEnv() { return std::make_unique<LogEnv>(); }
+std::unique_ptr<BusEnv> MakeBusEnv() {
+  return std::make_unique<LogEnv>();
+}
 
 namespace {
 
@@ -211,7 +213,9 @@ INSTANTIATE_TEST_SUITE_P(Tails, TornTailTest,
                          ::testing::Values(std::string("\x13\x37garbage!!", 11),
                                            std::string("\x05\x00\x00", 3),
                                            std::string("\x64\x00\x00\x00\x01\x02\x03\x04partial", 15),
-                                           std::string("\x03\x00\x00\x00\x00\x00\x00\x00" "abc", 11)));
+                                           std::string("\x03\x00\x00\x00\x00\x00\x00\x00"
+                                                       "abc",
+                                                       11)));
 
 }  // namespace
 }  // namespace emporium::bus::testing

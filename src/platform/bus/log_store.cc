@@ -18,8 +18,8 @@ Status ValidateName(const std::string& what, const std::string& name) {
     return InvalidArgument(what + " name '" + name + "' is empty, too long or reserved");
   }
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
     if (!ok) return InvalidArgument(what + " name '" + name + "' may use only [A-Za-z0-9._-]");
   }
   return Status::Ok();
@@ -91,7 +91,8 @@ LogStore::~LogStore() {
 }
 
 Result<std::shared_ptr<LogStore>> LogStore::Open(const std::string& dir) {
-  if (dir.empty() || dir[0] != '/') return InvalidArgument("log bus directory must be absolute: '" + dir + "'");
+  if (dir.empty() || dir[0] != '/')
+    return InvalidArgument("log bus directory must be absolute: '" + dir + "'");
   std::error_code ec;
   fs::create_directories(fs::path(dir) / "topics", ec);
   if (!ec) fs::create_directories(fs::path(dir) / "groups", ec);
@@ -163,8 +164,8 @@ Result<LogTopic*> LogStore::LoadTopicLocked(const std::string& topic) {
   auto t = std::make_unique<LogTopic>();
   t->name = topic;
   for (int p = 0; p < partitions; ++p) {
-    EMP_ASSIGN_OR_RETURN(auto seg, Segment::Open(tdir + "/" + std::to_string(p) + ".log",
-                                                 [this] { DataArrived(); }));
+    EMP_ASSIGN_OR_RETURN(auto seg,
+                         Segment::Open(tdir + "/" + std::to_string(p) + ".log", [this] { DataArrived(); }));
     t->partitions.push_back(std::move(seg));
   }
   EMP_RETURN_IF_ERROR(fileutil::SyncDir(tdir));

@@ -27,7 +27,9 @@ const sql::Migration kMigrations[] = {
      "", ""},
 };
 
-std::string Now() { return FormatRfc3339(SystemClock::Get().WallNow()); }
+std::string Now() {
+  return FormatRfc3339(SystemClock::Get().WallNow());
+}
 
 // Deletes published rows by seq (never by range: on PostgreSQL a lower seq can commit later).
 Status DeletePublished(sql::Database& db, const std::vector<int64_t>& seqs) {
@@ -48,7 +50,9 @@ Status DeletePublished(sql::Database& db, const std::vector<int64_t>& seqs) {
 
 }  // namespace
 
-std::span<const sql::Migration> OutboxMigrations() { return kMigrations; }
+std::span<const sql::Migration> OutboxMigrations() {
+  return kMigrations;
+}
 
 Status MigrateOutbox(sql::Database& db) {
   return sql::Migrate(db, kOutboxMigrationModule, OutboxMigrations());
@@ -83,7 +87,9 @@ struct Relay::State {
 Relay::Relay(sql::Database& db, Producer& producer, Millis interval)
     : state_(std::make_unique<State>(db, producer, interval)) {}
 
-Relay::~Relay() { Stop(); }
+Relay::~Relay() {
+  Stop();
+}
 
 Result<int> Relay::RunOnce(int max) {
   std::lock_guard run(state_->run_mu);
@@ -161,11 +167,10 @@ Result<bool> Inbox::Process(sql::Database& db, const std::string& group, const R
   bool ran = false;
   Status st = db.Transact([&](sql::Tx& tx) -> Status {
     ran = false;  // Transact may run this again after a serialization failure
-    EMP_ASSIGN_OR_RETURN(
-        sql::ResultSet inserted,
-        tx.Query("INSERT INTO inbox (group_name, event_id, processed_at) VALUES ($1, $2, $3)"
-                 " ON CONFLICT DO NOTHING",
-                 {group, record.event.id, Now()}));
+    EMP_ASSIGN_OR_RETURN(sql::ResultSet inserted,
+                         tx.Query("INSERT INTO inbox (group_name, event_id, processed_at) VALUES ($1, $2, $3)"
+                                  " ON CONFLICT DO NOTHING",
+                                  {group, record.event.id, Now()}));
     if (inserted.affected == 0) return Status::Ok();
     EMP_RETURN_IF_ERROR(handler(tx, record));
     ran = true;
@@ -221,9 +226,8 @@ struct Worker::State {
     for (;;) {
       auto done = Inbox::Process(db, group, r, handler);
       if (done.ok()) return true;
-      std::fprintf(stderr, "bus worker %s: %s[%d]@%lld: %s (retrying)\n", group.c_str(),
-                   r.topic.c_str(), r.partition, static_cast<long long>(r.offset),
-                   done.status().ToString().c_str());
+      std::fprintf(stderr, "bus worker %s: %s[%d]@%lld: %s (retrying)\n", group.c_str(), r.topic.c_str(),
+                   r.partition, static_cast<long long>(r.offset), done.status().ToString().c_str());
       if (!Pause(backoff)) return false;
       backoff = std::min(backoff * 2, Millis(5000));
     }
@@ -253,7 +257,8 @@ struct Worker::State {
       for (const auto& [tp, r] : last) {
         Status st = consumer->Commit(*r);
         // Not fatal: the records come again after a restart and the inbox skips them.
-        if (!st.ok()) std::fprintf(stderr, "bus worker %s: commit: %s\n", group.c_str(), st.ToString().c_str());
+        if (!st.ok())
+          std::fprintf(stderr, "bus worker %s: commit: %s\n", group.c_str(), st.ToString().c_str());
       }
     }
   }
@@ -274,7 +279,9 @@ Worker::Worker(sql::Database& db, std::unique_ptr<Consumer> consumer, std::strin
                Inbox::Handler handler)
     : state_(std::make_unique<State>(db, std::move(consumer), std::move(group), std::move(handler))) {}
 
-Worker::~Worker() { Stop(); }
+Worker::~Worker() {
+  Stop();
+}
 
 void Worker::Start() {
   std::lock_guard lock(state_->mu);
@@ -297,6 +304,8 @@ void Worker::Stop() {
   state_->consumer.reset();
 }
 
-int64_t Worker::processed() const { return state_->processed.load(); }
+int64_t Worker::processed() const {
+  return state_->processed.load();
+}
 
 }  // namespace emporium::bus

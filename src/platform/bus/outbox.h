@@ -67,8 +67,8 @@ class Inbox {
                               const Handler& handler);
   // The same for several records in one transaction: all their effects commit together, or
   // none when any handler fails. Returns how many handlers ran (duplicates are skipped).
-  static Result<int> ProcessBatch(sql::Database& db, const std::string& group, std::span<const Record> records,
-                                  const Handler& handler);
+  static Result<int> ProcessBatch(sql::Database& db, const std::string& group,
+                                  std::span<const Record> records, const Handler& handler);
 };
 
 // A consumer loop: poll → Inbox::ProcessBatch (per record after a failure) → commit, on its
@@ -77,8 +77,7 @@ class Inbox {
 // position is committed per partition after each batch.
 class Worker {
  public:
-  Worker(sql::Database& db, std::unique_ptr<Consumer> consumer, std::string group,
-         Inbox::Handler handler);
+  Worker(sql::Database& db, std::unique_ptr<Consumer> consumer, std::string group, Inbox::Handler handler);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

@@ -18,8 +18,7 @@ int32_t Murmur2(std::string_view bytes) {
   for (size_t i = 0; i < length4; ++i) {
     const size_t i4 = i * 4;
     uint32_t k = static_cast<uint32_t>(data[i4]) | (static_cast<uint32_t>(data[i4 + 1]) << 8) |
-                 (static_cast<uint32_t>(data[i4 + 2]) << 16) |
-                 (static_cast<uint32_t>(data[i4 + 3]) << 24);
+                 (static_cast<uint32_t>(data[i4 + 2]) << 16) | (static_cast<uint32_t>(data[i4 + 3]) << 24);
     k *= kM;
     k ^= k >> kR;
     k *= kM;
@@ -28,15 +27,9 @@ int32_t Murmur2(std::string_view bytes) {
   }
   const size_t tail = length & ~static_cast<size_t>(3);
   switch (length % 4) {
-    case 3:
-      h ^= static_cast<uint32_t>(data[tail + 2]) << 16;
-      [[fallthrough]];
-    case 2:
-      h ^= static_cast<uint32_t>(data[tail + 1]) << 8;
-      [[fallthrough]];
-    case 1:
-      h ^= static_cast<uint32_t>(data[tail]);
-      h *= kM;
+    case 3: h ^= static_cast<uint32_t>(data[tail + 2]) << 16; [[fallthrough]];
+    case 2: h ^= static_cast<uint32_t>(data[tail + 1]) << 8; [[fallthrough]];
+    case 1: h ^= static_cast<uint32_t>(data[tail]); h *= kM;
   }
   h ^= h >> 13;
   h *= kM;

@@ -32,7 +32,9 @@ uint32_t Crc32(std::string_view bytes) {
 Segment::Segment(std::string path, int fd, OnDurable on_durable)
     : path_(std::move(path)), fd_(fd), on_durable_(std::move(on_durable)) {}
 
-Segment::~Segment() { ::close(fd_); }
+Segment::~Segment() {
+  ::close(fd_);
+}
 
 Result<std::unique_ptr<Segment>> Segment::Open(const std::string& path, OnDurable on_durable) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -71,7 +73,9 @@ Status Segment::Recover() {
   return Status::Ok();
 }
 
-Result<int64_t> Segment::Append(std::string_view payload) { return AppendMany({&payload, 1}); }
+Result<int64_t> Segment::Append(std::string_view payload) {
+  return AppendMany({&payload, 1});
+}
 
 Result<int64_t> Segment::AppendMany(std::span<const std::string_view> payloads) {
   if (payloads.empty()) return InvalidArgument("no records to append");

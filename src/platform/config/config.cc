@@ -26,9 +26,12 @@ bool ParseInt(std::string_view s, int64_t* out) {
 }
 
 bool ParseBool(std::string_view s, bool* out) {
-  if (s == "true" || s == "1" || s == "yes") *out = true;
-  else if (s == "false" || s == "0" || s == "no") *out = false;
-  else return false;
+  if (s == "true" || s == "1" || s == "yes")
+    *out = true;
+  else if (s == "false" || s == "0" || s == "no")
+    *out = false;
+  else
+    return false;
   return true;
 }
 
@@ -47,8 +50,7 @@ std::string Validate(const Key& key, std::string_view value) {
     case Type::kDuration:
       if (!ParseDuration(value).ok()) return "expected " + TypeName(key.type);
       break;
-    default:
-      break;
+    default: break;
   }
   return key.check ? key.check(value) : std::string();
 }

@@ -38,7 +38,8 @@ class Config {
   // args: the arguments after the sub-command. Non-flag arguments go to *positional when given,
   // otherwise they are an error. env: "NAME=value" strings (environ).
   static Result<Config> Load(std::span<const Key> schema, const std::vector<std::string>& args,
-                             const std::vector<std::string>& env, std::vector<std::string>* positional = nullptr);
+                             const std::vector<std::string>& env,
+                             std::vector<std::string>* positional = nullptr);
 
   // The values of keys declared in the schema; asking for an undeclared key is a programming
   // error (aborts).

@@ -18,7 +18,8 @@ std::vector<Key> Schema() {
 
 TEST(Config, DefaultsEnvAndFlagsInPrecedence) {
   auto schema = Schema();
-  auto c = Config::Load(schema, {"--http-port=9000"}, {"EMPORIUM_HTTP_PORT=7000", "EMPORIUM_DATA_DIR=/tmp/x", "PATH=/bin"});
+  auto c = Config::Load(schema, {"--http-port=9000"},
+                        {"EMPORIUM_HTTP_PORT=7000", "EMPORIUM_DATA_DIR=/tmp/x", "PATH=/bin"});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->Int("http-port"), 9000);
   EXPECT_EQ(c->Source("http-port"), "flag");
@@ -76,7 +77,9 @@ TEST(Config, Durations) {
   EXPECT_FALSE(ParseDuration("10d").ok());
 }
 
-TEST(Config, EnvNames) { EXPECT_EQ(Config::EnvName("http-port"), "EMPORIUM_HTTP_PORT"); }
+TEST(Config, EnvNames) {
+  EXPECT_EQ(Config::EnvName("http-port"), "EMPORIUM_HTTP_PORT");
+}
 
 }  // namespace
 }  // namespace emporium::config

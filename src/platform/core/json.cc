@@ -13,8 +13,12 @@ Result<boost::json::value> Parse(std::string_view text) {
   return v;
 }
 
-std::string Quote(std::string_view s) { return boost::json::serialize(boost::json::string(s)); }
+std::string Quote(std::string_view s) {
+  return boost::json::serialize(boost::json::string(s));
+}
 
-std::string Dump(const boost::json::value& v) { return boost::json::serialize(v); }
+std::string Dump(const boost::json::value& v) {
+  return boost::json::serialize(v);
+}
 
 }  // namespace emporium::json

@@ -15,19 +15,19 @@ namespace emporium {
 
 enum class Code {
   kOk = 0,
-  kInvalidArgument,    // 400/422: the caller sent something wrong
-  kUnauthenticated,    // 401
-  kPermissionDenied,   // 403
-  kNotFound,           // 404
-  kAlreadyExists,      // 409
-  kConflict,           // 409: optimistic concurrency, state does not allow it
-  kFailedPrecondition, // 412/422
-  kResourceExhausted,  // 429
-  kCancelled,          // 499
-  kInternal,           // 500
-  kUnimplemented,      // 501
-  kUnavailable,        // 503: retryable
-  kDeadlineExceeded,   // 504: retryable
+  kInvalidArgument,     // 400/422: the caller sent something wrong
+  kUnauthenticated,     // 401
+  kPermissionDenied,    // 403
+  kNotFound,            // 404
+  kAlreadyExists,       // 409
+  kConflict,            // 409: optimistic concurrency, state does not allow it
+  kFailedPrecondition,  // 412/422
+  kResourceExhausted,   // 429
+  kCancelled,           // 499
+  kInternal,            // 500
+  kUnimplemented,       // 501
+  kUnavailable,         // 503: retryable
+  kDeadlineExceeded,    // 504: retryable
 };
 
 std::string_view CodeName(Code code);
@@ -53,25 +53,49 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
-inline Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
-inline Status AlreadyExists(std::string m) { return {Code::kAlreadyExists, std::move(m)}; }
-inline Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
-inline Status Unauthenticated(std::string m) { return {Code::kUnauthenticated, std::move(m)}; }
-inline Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
-inline Status ResourceExhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
-inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
-inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
-inline Status DeadlineExceeded(std::string m) { return {Code::kDeadlineExceeded, std::move(m)}; }
-inline Status Unimplemented(std::string m) { return {Code::kUnimplemented, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {Code::kInvalidArgument, std::move(m)};
+}
+inline Status NotFound(std::string m) {
+  return {Code::kNotFound, std::move(m)};
+}
+inline Status AlreadyExists(std::string m) {
+  return {Code::kAlreadyExists, std::move(m)};
+}
+inline Status Conflict(std::string m) {
+  return {Code::kConflict, std::move(m)};
+}
+inline Status FailedPrecondition(std::string m) {
+  return {Code::kFailedPrecondition, std::move(m)};
+}
+inline Status Unauthenticated(std::string m) {
+  return {Code::kUnauthenticated, std::move(m)};
+}
+inline Status PermissionDenied(std::string m) {
+  return {Code::kPermissionDenied, std::move(m)};
+}
+inline Status ResourceExhausted(std::string m) {
+  return {Code::kResourceExhausted, std::move(m)};
+}
+inline Status Internal(std::string m) {
+  return {Code::kInternal, std::move(m)};
+}
+inline Status Unavailable(std::string m) {
+  return {Code::kUnavailable, std::move(m)};
+}
+inline Status DeadlineExceeded(std::string m) {
+  return {Code::kDeadlineExceeded, std::move(m)};
+}
+inline Status Unimplemented(std::string m) {
+  return {Code::kUnimplemented, std::move(m)};
+}
 
 // Either a value or a non-OK Status. Accessing value() of an error is a programming error.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}           // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {     // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
 
@@ -104,8 +128,7 @@ class [[nodiscard]] Result {
 #define EMP_CONCAT_INNER(a, b) a##b
 #define EMP_CONCAT(a, b) EMP_CONCAT_INNER(a, b)
 // `EMP_ASSIGN_OR_RETURN(auto x, Compute());` binds the value or returns the error.
-#define EMP_ASSIGN_OR_RETURN(lhs, expr)                                        \
-  auto EMP_CONCAT(emp_result_, __LINE__) = (expr);                             \
-  if (!EMP_CONCAT(emp_result_, __LINE__).ok())                                 \
-    return EMP_CONCAT(emp_result_, __LINE__).status();                         \
+#define EMP_ASSIGN_OR_RETURN(lhs, expr)                                                           \
+  auto EMP_CONCAT(emp_result_, __LINE__) = (expr);                                                \
+  if (!EMP_CONCAT(emp_result_, __LINE__).ok()) return EMP_CONCAT(emp_result_, __LINE__).status(); \
   lhs = std::move(EMP_CONCAT(emp_result_, __LINE__)).value()

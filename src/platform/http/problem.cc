@@ -68,7 +68,8 @@ Response Problem(int status, std::string_view detail, std::string_view instance,
   if (!instance.empty()) body["instance"] = instance;
   if (!errors.empty()) {
     boost::json::array arr;
-    for (const auto& e : errors) arr.push_back(boost::json::object{{"field", e.field}, {"message", e.message}});
+    for (const auto& e : errors)
+      arr.push_back(boost::json::object{{"field", e.field}, {"message", e.message}});
     body["errors"] = std::move(arr);
   }
   Response r;
@@ -80,8 +81,7 @@ Response Problem(int status, std::string_view detail, std::string_view instance,
 
 Response ProblemFrom(const Status& status, std::string_view instance) {
   int code = HttpStatusFor(status.code());
-  if (code >= 500 && status.code() != Code::kUnavailable &&
-      status.code() != Code::kDeadlineExceeded) {
+  if (code >= 500 && status.code() != Code::kUnavailable && status.code() != Code::kDeadlineExceeded) {
     return Problem(code, "The server could not complete the request.", instance);
   }
   Response r = Problem(code, status.message(), instance);

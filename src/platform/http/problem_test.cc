@@ -21,7 +21,8 @@ TEST(Problem, HasRfc9457Members) {
 }
 
 TEST(Problem, ValidationErrorsListFields) {
-  Response r = Problem(422, "Fix the fields.", "", {{"email", "must be an email address"}, {"quantity", "must be > 0"}});
+  Response r = Problem(422, "Fix the fields.", "",
+                       {{"email", "must be an email address"}, {"quantity", "must be > 0"}});
   auto v = boost::json::parse(r.body).as_object();
   EXPECT_EQ(v.at("type").as_string(), "https://emporium.dev/problems/validation");
   ASSERT_EQ(v.at("errors").as_array().size(), 2u);

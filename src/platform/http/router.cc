@@ -65,7 +65,8 @@ Status Router::Add(Method method, std::string pattern, Handler handler, RouteOpt
       }
       node = node->param.get();
     } else {
-      if (seg.find_first_of("{}") != std::string_view::npos) return InvalidArgument("bad segment in " + pattern);
+      if (seg.find_first_of("{}") != std::string_view::npos)
+        return InvalidArgument("bad segment in " + pattern);
       auto it = node->literals.find(seg);
       if (it == node->literals.end()) {
         it = node->literals.emplace(std::string(seg), std::make_unique<Node>()).first;

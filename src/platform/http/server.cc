@@ -77,7 +77,8 @@ std::string NextRequestId() {
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   }
   return true;
 }
@@ -100,7 +101,9 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
   out += "\r\n";
 }
 
-bool NeedsMediaType(Method m) { return m == Method::kPost || m == Method::kPut || m == Method::kPatch; }
+bool NeedsMediaType(Method m) {
+  return m == Method::kPost || m == Method::kPut || m == Method::kPatch;
+}
 
 bool AcceptedMediaType(std::string_view ct) {
   size_t semi = ct.find(';');
@@ -145,7 +148,8 @@ struct Server::Impl {
   };
   struct SeriesKeyHash {
     size_t operator()(const SeriesKey& k) const {
-      return std::hash<const void*>()(k.route) ^ (static_cast<size_t>(k.status) << 4) ^ static_cast<size_t>(k.method);
+      return std::hash<const void*>()(k.route) ^ (static_cast<size_t>(k.status) << 4) ^
+             static_cast<size_t>(k.method);
     }
   };
   struct Series {
@@ -175,8 +179,8 @@ struct Server::Impl {
         exporter(e),
         requests(reg.AddCounter("http_requests_total", "HTTP requests by route, method and status.",
                                 {"route", "method", "status"})),
-        durations(reg.AddHistogram("http_request_duration_seconds", "HTTP request latency by route and method.",
-                                   {"route", "method"})),
+        durations(reg.AddHistogram("http_request_duration_seconds",
+                                   "HTTP request latency by route and method.", {"route", "method"})),
         inflight_gauge(reg.AddGauge("http_requests_in_flight", "HTTP requests being handled.").With({})),
         rejected_malformed(reg.AddCounter("http_malformed_requests_total",
                                           "Connections closed because the request could not be parsed.")
@@ -203,7 +207,8 @@ Response Server::Impl::RunHandler(const Route& route, Request& req) {
   try {
     return router.Invoke(route, req);
   } catch (const std::exception& e) {
-    log::Error("handler threw", {{"route", route.pattern}, {"error", e.what()}, {"request_id", req.request_id}});
+    log::Error("handler threw",
+               {{"route", route.pattern}, {"error", e.what()}, {"request_id", req.request_id}});
   } catch (...) {
     log::Error("handler threw", {{"route", route.pattern}, {"request_id", req.request_id}});
   }
@@ -213,7 +218,8 @@ Response Server::Impl::RunHandler(const Route& route, Request& req) {
 awaitable<Response> Server::Impl::Handle(Request& req, Match m) {
   if (!m.route) {
     if (!m.allow.empty()) {
-      Response r = Problem(405, "Method " + std::string(req.method_name) + " is not allowed on " + req.path + ".", req.path);
+      Response r = Problem(
+          405, "Method " + std::string(req.method_name) + " is not allowed on " + req.path + ".", req.path);
       r.headers.Set("Allow", m.allow);
       co_return r;
     }
@@ -222,12 +228,15 @@ awaitable<Response> Server::Impl::Handle(Request& req, Match m) {
   const Route& route = *m.route;
   req.path_params = std::move(m.params);
   if (route.options.max_body_bytes && req.body.size() > route.options.max_body_bytes) {
-    co_return Problem(413, "The request body exceeds " + std::to_string(route.options.max_body_bytes) + " bytes.", req.path);
+    co_return Problem(413,
+                      "The request body exceeds " + std::to_string(route.options.max_body_bytes) + " bytes.",
+                      req.path);
   }
   if (NeedsMediaType(req.method) && !req.body.empty()) {
     auto ct = req.headers.Get("Content-Type");
     if (!ct || !AcceptedMediaType(*ct)) {
-      co_return Problem(415, "Send the body as application/json (or a form where the API says so).", req.path);
+      co_return Problem(415, "Send the body as application/json (or a form where the API says so).",
+                        req.path);
     }
   }
   if (route.options.timeout.count() > 0) {
@@ -235,8 +244,8 @@ awaitable<Response> Server::Impl::Handle(Request& req, Match m) {
   }
   if (!route.options.blocking) co_return RunHandler(route, req);
   co_return co_await asio::co_spawn(
-      pool->get_executor(), [this, &route, &req]() -> awaitable<Response> { co_return RunHandler(route, req); },
-      use_awaitable);
+      pool->get_executor(),
+      [this, &route, &req]() -> awaitable<Response> { co_return RunHandler(route, req); }, use_awaitable);
 }
 
 awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
@@ -386,7 +395,8 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
       span.name = std::string(method) + " " + std::string(route_label);
       span.kind = trace::SpanKind::kServer;
       span.end_unix_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                SystemClock::Get().WallNow().time_since_epoch()).count();
+                                SystemClock::Get().WallNow().time_since_epoch())
+                                .count();
       span.start_unix_nanos = span.end_unix_nanos - static_cast<int64_t>(seconds * 1e9);
       span.attributes.emplace_back("http.request.method", std::string(method));
       span.attributes.emplace_back("http.route", std::string(route_label));
@@ -429,14 +439,18 @@ void Server::Impl::CloseIdle(size_t index) {
   }
 }
 
-Server::Server(ServerOptions options, const Router& router, metrics::Registry& registry, trace::Exporter* exporter)
+Server::Server(ServerOptions options, const Router& router, metrics::Registry& registry,
+               trace::Exporter* exporter)
     : impl_(std::make_unique<Impl>(std::move(options), router, registry, exporter)) {}
 
-Server::~Server() { Shutdown(); }
+Server::~Server() {
+  Shutdown();
+}
 
 Status Server::Start() {
   Impl& s = *impl_;
-  int n = s.opts.threads > 0 ? s.opts.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = s.opts.threads > 0 ? s.opts.threads
+                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   s.pool = std::make_unique<asio::thread_pool>(std::max(1, s.opts.blocking_threads));
   s.conns.resize(static_cast<size_t>(n));
   s.series_cache.resize(static_cast<size_t>(n));
@@ -456,8 +470,8 @@ Status Server::Start() {
     if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) probe.bind(ep, ec);
     if (ec) {
-      return Unavailable("cannot listen on " + s.opts.host + ":" + std::to_string(port) + ": " + ec.message() +
-                         " (is another server using the port? set --http-port)");
+      return Unavailable("cannot listen on " + s.opts.host + ":" + std::to_string(port) + ": " +
+                         ec.message() + " (is another server using the port? set --http-port)");
     }
   }
   for (int i = 0; i < n; ++i) {
@@ -476,8 +490,8 @@ Status Server::Start() {
     if (!ec) acc->bind(ep, ec);
     if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return Unavailable("cannot listen on " + s.opts.host + ":" + std::to_string(port) + ": " + ec.message() +
-                         " (is another server using the port? set --http-port)");
+      return Unavailable("cannot listen on " + s.opts.host + ":" + std::to_string(port) + ": " +
+                         ec.message() + " (is another server using the port? set --http-port)");
     }
     if (port == 0) port = acc->local_endpoint().port();
     s.acceptors.push_back(std::move(acc));
@@ -491,8 +505,12 @@ Status Server::Start() {
   return Status::Ok();
 }
 
-uint16_t Server::port() const { return impl_->bound_port; }
-size_t Server::inflight() const { return impl_->inflight.load(); }
+uint16_t Server::port() const {
+  return impl_->bound_port;
+}
+size_t Server::inflight() const {
+  return impl_->inflight.load();
+}
 
 void Server::Shutdown() {
   Impl& s = *impl_;

@@ -139,8 +139,7 @@ fs::path LogPath(const fs::path& dir, uint64_t gen) {
 Result<std::vector<uint64_t>> ListLogs(const fs::path& dir) {
   std::vector<uint64_t> gens;
   std::error_code ec;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (!name.starts_with(kLogPrefix)) continue;
     std::string digits = name.substr(kLogPrefix.size());
@@ -313,8 +312,7 @@ Result<uint64_t> Journal::StartNewLog() {
   return gen_;
 }
 
-Status Journal::WriteSnapshot(uint64_t first_gen,
-                              const std::function<Status(const ChunkWriter&)>& fill) {
+Status Journal::WriteSnapshot(uint64_t first_gen, const std::function<Status(const ChunkWriter&)>& fill) {
   fs::path tmp = dir_ / kSnapshotTmpName;
   int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) return PosixError("create", tmp, errno);

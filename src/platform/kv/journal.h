@@ -68,7 +68,7 @@ class Journal {
   // Size of the last snapshot written or loaded.
   uint64_t SnapshotBytes() const { return snapshot_bytes_.load(); }
 
- // Use Open; public only so make_unique can reach it.
+  // Use Open; public only so make_unique can reach it.
   Journal(std::filesystem::path dir, int lock_fd);
 
  private:
@@ -80,10 +80,10 @@ class Journal {
   // Lock order: sync_mu_ before mu_. sync_mu_ keeps fd_ open while it is being synced.
   std::mutex sync_mu_;
   std::mutex mu_;
-  int fd_ = -1;            // guarded by mu_ (and sync_mu_ for replacement)
-  uint64_t gen_ = 0;       // guarded by mu_
+  int fd_ = -1;               // guarded by mu_ (and sync_mu_ for replacement)
+  uint64_t gen_ = 0;          // guarded by mu_
   uint64_t written_seq_ = 0;  // guarded by mu_
-  Status broken_;          // guarded by mu_: set after a failed write or sync; later writes fail
+  Status broken_;             // guarded by mu_: set after a failed write or sync; later writes fail
   std::atomic<uint64_t> synced_seq_{0};
   std::atomic<uint64_t> log_bytes_{0};
   std::atomic<uint64_t> snapshot_bytes_{0};

@@ -7,8 +7,8 @@ namespace emporium::kv {
 namespace {
 
 // "memory://" → volatile; "memory:///dir" and "file:///dir" → persisted under /dir.
-Result<std::unique_ptr<Store>> OpenEmbedded(const std::string& url, std::string_view rest,
-                                            bool needs_dir, Clock& clock) {
+Result<std::unique_ptr<Store>> OpenEmbedded(const std::string& url, std::string_view rest, bool needs_dir,
+                                            Clock& clock) {
   MemoryStoreOptions options;
   if (!rest.empty()) {
     if (!rest.starts_with('/')) {

@@ -24,7 +24,9 @@ struct Backend {
 };
 
 // Names the backend in gtest output instead of dumping its bytes.
-inline void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
+inline void PrintTo(const Backend& backend, std::ostream* os) {
+  *os << backend.name;
+}
 
 std::filesystem::path MakeTempDir();
 

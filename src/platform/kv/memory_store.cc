@@ -40,8 +40,8 @@ Result<std::unique_ptr<MemoryStore>> MemoryStore::Open(Clock& clock, MemoryStore
   bool replayed_logs = false;
   EMP_ASSIGN_OR_RETURN(
       store->journal_,
-      Journal::Open(*store->options_.dir,
-                    [&](Record&& r) { store->Apply(std::move(r), now_ms); }, replayed_logs));
+      Journal::Open(
+          *store->options_.dir, [&](Record&& r) { store->Apply(std::move(r), now_ms); }, replayed_logs));
   // Folding the old logs into a snapshot now also drops the keys that expired while we were down.
   if (replayed_logs) EMP_RETURN_IF_ERROR(store->Compact());
   return store;
@@ -58,7 +58,9 @@ void MemoryStore::Apply(Record&& record, int64_t now_ms) {
   shard.map.insert_or_assign(std::move(record.key), std::move(entry));
 }
 
-int64_t MemoryStore::NowMs() const { return UnixMillis(clock_.WallNow()); }
+int64_t MemoryStore::NowMs() const {
+  return UnixMillis(clock_.WallNow());
+}
 
 MemoryStore::Shard& MemoryStore::ShardFor(std::string_view key) {
   return shards_[Hash{}(key) % kShards];
@@ -108,8 +110,8 @@ Result<uint64_t> MemoryStore::Erase(Shard& shard, std::string_view key) {
 Status MemoryStore::Commit(uint64_t seq) {
   if (!journal_) return Status::Ok();
   EMP_RETURN_IF_ERROR(journal_->Sync(seq));
-  uint64_t limit = std::max({options_.compact_log_bytes, journal_->SnapshotBytes(),
-                             retry_compact_bytes_.load()});
+  uint64_t limit =
+      std::max({options_.compact_log_bytes, journal_->SnapshotBytes(), retry_compact_bytes_.load()});
   if (journal_->LogBytes() <= limit) return Status::Ok();
   std::unique_lock lock(compact_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return Status::Ok();  // someone else is compacting

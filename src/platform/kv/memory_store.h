@@ -66,8 +66,8 @@ class MemoryStore final : public Store {
   using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
   struct Shard {
     std::mutex mu;
-    Map map;           // guarded by mu
-    size_t ops = 0;    // guarded by mu: operations since the last sweep
+    Map map;         // guarded by mu
+    size_t ops = 0;  // guarded by mu: operations since the last sweep
   };
   static constexpr size_t kShards = 32;
 

@@ -13,14 +13,16 @@ namespace fs = std::filesystem;
 using std::optional;
 using std::string;
 
-INSTANTIATE_TEST_SUITE_P(
-    Embedded, StoreTest,
-    testing::Values(Backend{"memory", [](FakeClock& clock, const fs::path&) { return Open("memory://", clock); }},
-                    Backend{"file",
-                            [](FakeClock& clock, const fs::path& dir) {
-                              return Open("file://" + (dir / "kv").string(), clock);
-                            }}),
-    [](const testing::TestParamInfo<Backend>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Embedded, StoreTest,
+                         testing::Values(Backend{"memory",
+                                                 [](FakeClock& clock, const fs::path&) {
+                                                   return Open("memory://", clock);
+                                                 }},
+                                         Backend{"file",
+                                                 [](FakeClock& clock, const fs::path& dir) {
+                                                   return Open("file://" + (dir / "kv").string(), clock);
+                                                 }}),
+                         [](const testing::TestParamInfo<Backend>& info) { return info.param.name; });
 
 class PersistenceTest : public testing::Test {
  protected:

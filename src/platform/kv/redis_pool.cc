@@ -35,8 +35,8 @@ Status RunSetup(redisContext* c, std::initializer_list<std::string_view> args) {
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
-  auto* reply = static_cast<redisReply*>(
-      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  auto* reply =
+      static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
   if (reply == nullptr) return Unavailable(std::string("redis: ") + c->errstr);
   bool failed = reply->type == REDIS_REPLY_ERROR;
   std::string message = failed ? std::string(reply->str, reply->len) : "";
@@ -112,7 +112,9 @@ Result<RedisOptions> ParseRedisUrl(std::string_view url) {
   return o;
 }
 
-void RedisPool::ContextDeleter::operator()(redisContext* c) const { redisFree(c); }
+void RedisPool::ContextDeleter::operator()(redisContext* c) const {
+  redisFree(c);
+}
 
 RedisPool::Lease::~Lease() {
   if (context_) pool_->Release(std::move(context_), broken_);
@@ -120,8 +122,8 @@ RedisPool::Lease::~Lease() {
 
 Result<RedisPool::ContextPtr> RedisPool::Connect() {
   std::string where = options_.host + ":" + std::to_string(options_.port);
-  ContextPtr c(redisConnectWithTimeout(options_.host.c_str(), options_.port,
-                                       ToTimeval(options_.connect_timeout)));
+  ContextPtr c(
+      redisConnectWithTimeout(options_.host.c_str(), options_.port, ToTimeval(options_.connect_timeout)));
   if (!c) return Unavailable("redis " + where + ": out of memory");
   if (c->err != 0) return Unavailable("redis " + where + ": " + c->errstr);
   if (redisSetTimeout(c.get(), ToTimeval(options_.command_timeout)) != REDIS_OK ||

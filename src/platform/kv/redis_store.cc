@@ -52,7 +52,9 @@ end
 return 1
 )lua";
 
-std::string_view Text(const redisReply* r) { return {r->str, r->len}; }
+std::string_view Text(const redisReply* r) {
+  return {r->str, r->len};
+}
 
 Status FromErrorReply(const redisReply* r) {
   std::string_view msg = Text(r);
@@ -72,11 +74,15 @@ Status Unexpected(const redisReply* r, std::string_view command) {
   return Internal("redis: unexpected reply type " + std::to_string(r->type) + " to " + std::string(command));
 }
 
-std::string TtlArg(Millis ttl) { return std::to_string(ttl.count()); }
+std::string TtlArg(Millis ttl) {
+  return std::to_string(ttl.count());
+}
 
 }  // namespace
 
-void RedisStore::ReplyDeleter::operator()(redisReply* reply) const { freeReplyObject(reply); }
+void RedisStore::ReplyDeleter::operator()(redisReply* reply) const {
+  freeReplyObject(reply);
+}
 
 Result<std::unique_ptr<RedisStore>> RedisStore::Open(const RedisOptions& options) {
   auto store = std::make_unique<RedisStore>(options);
@@ -131,8 +137,8 @@ Result<std::optional<std::string>> RedisStore::Get(std::string_view key) {
 Status RedisStore::Set(std::string_view key, std::string_view value, Millis ttl) {
   if (ttl.count() < 0) return InvalidArgument("kv: negative ttl");
   std::string px = TtlArg(ttl);
-  EMP_ASSIGN_OR_RETURN(ReplyPtr r, ttl.count() > 0 ? Command({"SET", key, value, "PX", px})
-                                                   : Command({"SET", key, value}));
+  EMP_ASSIGN_OR_RETURN(
+      ReplyPtr r, ttl.count() > 0 ? Command({"SET", key, value, "PX", px}) : Command({"SET", key, value}));
   if (r->type != REDIS_REPLY_STATUS) return Unexpected(r.get(), "SET");
   return Status::Ok();
 }
@@ -164,8 +170,8 @@ Result<bool> RedisStore::CompareAndSet(std::string_view key, std::optional<std::
   if (ttl.count() < 0) return InvalidArgument("kv: negative ttl");
   static const Script kScript(kCompareAndSetLua);
   std::string ttl_arg = TtlArg(ttl);
-  EMP_ASSIGN_OR_RETURN(ReplyPtr r, Eval(kScript, key, {expected ? "1" : "0", expected.value_or(""),
-                                                       desired, ttl_arg}));
+  EMP_ASSIGN_OR_RETURN(ReplyPtr r,
+                       Eval(kScript, key, {expected ? "1" : "0", expected.value_or(""), desired, ttl_arg}));
   if (r->type != REDIS_REPLY_INTEGER) return Unexpected(r.get(), "compare-and-set script");
   return r->integer == 1;
 }

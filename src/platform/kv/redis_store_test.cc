@@ -31,10 +31,9 @@ Result<std::unique_ptr<Store>> OpenRedis(const string& suffix = "") {
 }
 
 INSTANTIATE_TEST_SUITE_P(Redis, StoreTest,
-                         testing::Values(Backend{"redis", [](FakeClock&, const std::filesystem::path&) {
-                                                   return OpenRedis();
-                                                 },
-                                                 /*fake_time=*/false}),
+                         testing::Values(Backend{
+                             "redis", [](FakeClock&, const std::filesystem::path&) { return OpenRedis(); },
+                             /*fake_time=*/false}),
                          [](const testing::TestParamInfo<Backend>& info) { return info.param.name; });
 
 // A direct connection for poking at the server behind the store's back.
@@ -47,7 +46,8 @@ class RawRedis {
   ~RawRedis() { redisFree(c_); }
   string Run(std::initializer_list<const char*> args) {
     std::vector<const char*> argv(args);
-    auto* r = static_cast<redisReply*>(redisCommandArgv(c_, static_cast<int>(argv.size()), argv.data(), nullptr));
+    auto* r =
+        static_cast<redisReply*>(redisCommandArgv(c_, static_cast<int>(argv.size()), argv.data(), nullptr));
     if (r == nullptr) return string("io error: ") + c_->errstr;
     string out = r->str != nullptr ? string(r->str, r->len) : std::to_string(r->integer);
     freeReplyObject(r);

@@ -135,18 +135,31 @@ void AppendJsonString(std::string& out, std::string_view s) {
 }
 
 bool ParseLevel(std::string_view name, Level* out) {
-  if (name == "debug") *out = Level::kDebug;
-  else if (name == "info") *out = Level::kInfo;
-  else if (name == "warn") *out = Level::kWarn;
-  else if (name == "error") *out = Level::kError;
-  else return false;
+  if (name == "debug")
+    *out = Level::kDebug;
+  else if (name == "info")
+    *out = Level::kInfo;
+  else if (name == "warn")
+    *out = Level::kWarn;
+  else if (name == "error")
+    *out = Level::kError;
+  else
+    return false;
   return true;
 }
 
-void SetLevel(Level level) { g_level = static_cast<int>(level); }
-bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
-void SetSink(std::function<void(std::string_view)> sink) { GetSink().SetCustom(std::move(sink)); }
-void Flush() { GetSink().FlushNow(); }
+void SetLevel(Level level) {
+  g_level = static_cast<int>(level);
+}
+bool Enabled(Level level) {
+  return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
+void SetSink(std::function<void(std::string_view)> sink) {
+  GetSink().SetCustom(std::move(sink));
+}
+void Flush() {
+  GetSink().FlushNow();
+}
 
 void Write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
   if (!Enabled(level)) return;

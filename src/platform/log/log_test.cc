@@ -26,8 +26,8 @@ class LogTest : public ::testing::Test {
 };
 
 TEST_F(LogTest, LinesAreValidJsonWithEscapedStrings) {
-  Info("hello \"world\"\n\ttab \x01 ctrl", {{"request_id", "r-1"}, {"n", 3}, {"ok", true}, {"ms", 1.5},
-                                            {"evil", "}\",\"level\":\"error"}});
+  Info("hello \"world\"\n\ttab \x01 ctrl",
+       {{"request_id", "r-1"}, {"n", 3}, {"ok", true}, {"ms", 1.5}, {"evil", "}\",\"level\":\"error"}});
   ASSERT_EQ(lines_.size(), 1u);
   auto v = boost::json::parse(lines_[0]).as_object();
   EXPECT_EQ(v.at("level").as_string(), "info");

@@ -49,9 +49,12 @@ std::string LabelSet(const std::vector<std::string>& names, const std::vector<st
 std::string EscapeHelp(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -74,16 +77,24 @@ struct CallbackGauge final : Registry::FamilyBase {
 std::string EscapeLabel(const std::string& v) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
 
-void Counter::Inc(double v) { AtomicAdd(value_, v); }
-void Gauge::Add(double v) { AtomicAdd(value_, v); }
+void Counter::Inc(double v) {
+  AtomicAdd(value_, v);
+}
+void Gauge::Add(double v) {
+  AtomicAdd(value_, v);
+}
 
 Histogram::Histogram(const std::vector<double>* bounds)
     : bounds_(bounds), buckets_(std::make_unique<std::atomic<uint64_t>[]>(bounds->size() + 1)) {}
@@ -136,17 +147,20 @@ void Family<T>::Render(std::string& out) const {
   std::shared_lock lock(mu_);
   if constexpr (std::is_same_v<T, Counter>) {
     Header(out, name_, help_, "counter");
-    for (const auto& [values, c] : series_) out += name_ + LabelSet(labels_, values) + " " + FormatValue(c->value()) + "\n";
+    for (const auto& [values, c] : series_)
+      out += name_ + LabelSet(labels_, values) + " " + FormatValue(c->value()) + "\n";
   } else if constexpr (std::is_same_v<T, Gauge>) {
     Header(out, name_, help_, "gauge");
-    for (const auto& [values, g] : series_) out += name_ + LabelSet(labels_, values) + " " + FormatValue(g->value()) + "\n";
+    for (const auto& [values, g] : series_)
+      out += name_ + LabelSet(labels_, values) + " " + FormatValue(g->value()) + "\n";
   } else {
     Header(out, name_, help_, "histogram");
     for (const auto& [values, h] : series_) {
       auto cum = h->Cumulative();
       for (size_t i = 0; i < cum.size(); ++i) {
         std::string le = i < bounds_.size() ? FormatValue(bounds_[i]) : "+Inf";
-        out += name_ + "_bucket" + LabelSet(labels_, values, "le=\"" + le + "\"") + " " + std::to_string(cum[i]) + "\n";
+        out += name_ + "_bucket" + LabelSet(labels_, values, "le=\"" + le + "\"") + " " +
+               std::to_string(cum[i]) + "\n";
       }
       out += name_ + "_sum" + LabelSet(labels_, values) + " " + FormatValue(h->sum()) + "\n";
       out += name_ + "_count" + LabelSet(labels_, values) + " " + std::to_string(cum.back()) + "\n";
@@ -177,7 +191,8 @@ Family<Gauge>& Registry::AddGauge(std::string name, std::string help, std::vecto
 Family<Histogram>& Registry::AddHistogram(std::string name, std::string help, std::vector<std::string> labels,
                                           std::vector<double> bounds) {
   std::lock_guard lock(mu_);
-  auto f = std::make_unique<Family<Histogram>>(std::move(name), std::move(help), std::move(labels), std::move(bounds));
+  auto f = std::make_unique<Family<Histogram>>(std::move(name), std::move(help), std::move(labels),
+                                               std::move(bounds));
   auto& ref = *f;
   families_.push_back(std::move(f));
   return ref;
@@ -235,10 +250,11 @@ double BootTimeSeconds() {
 void RegisterProcessMetrics(Registry& registry) {
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
-  registry.AddCallbackGauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", [ticks] {
-    auto f = ProcStat();  // utime is field 14, stime 15 (1-based); after ')' index 11 and 12
-    return f.size() > 12 ? (std::stod(f[11]) + std::stod(f[12])) / ticks : 0.0;
-  });
+  registry.AddCallbackGauge(
+      "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", [ticks] {
+        auto f = ProcStat();  // utime is field 14, stime 15 (1-based); after ')' index 11 and 12
+        return f.size() > 12 ? (std::stod(f[11]) + std::stod(f[12])) / ticks : 0.0;
+      });
   registry.AddCallbackGauge("process_resident_memory_bytes", "Resident memory size in bytes.", [page] {
     auto f = ProcStat();  // rss is field 24 → index 21
     return f.size() > 21 ? std::stod(f[21]) * page : 0.0;
@@ -260,7 +276,8 @@ void RegisterProcessMetrics(Registry& registry) {
     auto f = ProcStat();  // starttime is field 22 → index 19
     return f.size() > 19 ? BootTimeSeconds() + std::stod(f[19]) / ticks : 0.0;
   }();
-  registry.AddCallbackGauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+  registry.AddCallbackGauge("process_start_time_seconds",
+                            "Start time of the process since unix epoch in seconds.",
                             [start] { return start; });
 }
 

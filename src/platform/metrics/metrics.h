@@ -89,7 +89,10 @@ template <typename T>
 class Family final : public Registry::FamilyBase {
  public:
   Family(std::string name, std::string help, std::vector<std::string> labels, std::vector<double> bounds = {})
-      : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)), bounds_(std::move(bounds)) {}
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        labels_(std::move(labels)),
+        bounds_(std::move(bounds)) {}
   // The series for these label values (in the order of the family's label names).
   T& With(const std::vector<std::string>& values);
   void Render(std::string& out) const override;

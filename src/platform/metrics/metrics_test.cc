@@ -14,7 +14,8 @@ TEST(Metrics, CounterRendersWithLabels) {
   f.With({"/v1/info", "200"}).Inc(2);
   f.With({"/a\"b\\c\nd", "500"}).Inc();
   std::string text = r.Render();
-  EXPECT_NE(text.find("# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\n"),
+            std::string::npos);
   EXPECT_NE(text.find("http_requests_total{route=\"/v1/info\",status=\"200\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("route=\"/a\\\"b\\\\c\\nd\""), std::string::npos);
 }
@@ -27,7 +28,9 @@ TEST(Metrics, HistogramIsCumulative) {
   s.Observe(0.5);
   s.Observe(5);
   std::string text = r.Render();
-  EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"0.10000000000000001\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"0.10000000000000001\"} 1\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"1\"} 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"+Inf\"} 3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("latency_seconds_count{route=\"/x\"} 3\n"), std::string::npos) << text;

@@ -1,7 +1,7 @@
 #include "platform/module/app.h"
 
-#include <csignal>
 #include <algorithm>
+#include <csignal>
 #include <iostream>
 
 #include "platform/http/server.h"
@@ -65,9 +65,12 @@ http::ServerOptions ServerOptionsFrom(const config::Config& c) {
 
 }  // namespace
 
-std::string ConfigUsage(const ModuleRegistry& registry) { return config::Config::Usage(Schema(registry)); }
+std::string ConfigUsage(const ModuleRegistry& registry) {
+  return config::Config::Usage(Schema(registry));
+}
 
-int Serve(const ModuleRegistry& registry, const std::vector<std::string>& args, const std::vector<std::string>& env) {
+int Serve(const ModuleRegistry& registry, const std::vector<std::string>& args,
+          const std::vector<std::string>& env) {
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -87,7 +90,8 @@ int Serve(const ModuleRegistry& registry, const std::vector<std::string>& args, 
     std::cerr << "emporium: " << s.ToString() << "\n";
     return 1;
   }
-  std::unique_ptr<trace::Exporter> exporter = trace::NewExporter(trace::OtlpOptions{.endpoint = cfg.Get("otlp-endpoint")});
+  std::unique_ptr<trace::Exporter> exporter =
+      trace::NewExporter(trace::OtlpOptions{.endpoint = cfg.Get("otlp-endpoint")});
 
   if (Status s = runtime.Start(loaded->modules); !s.ok()) {
     std::cerr << "emporium: " << s.message() << "\n";
@@ -117,7 +121,8 @@ int Serve(const ModuleRegistry& registry, const std::vector<std::string>& args, 
   return 0;
 }
 
-int Migrate(const ModuleRegistry& registry, const std::vector<std::string>& args, const std::vector<std::string>& env) {
+int Migrate(const ModuleRegistry& registry, const std::vector<std::string>& args,
+            const std::vector<std::string>& env) {
   auto loaded = Load(registry, args, env);
   if (!loaded) return 2;
   Runtime runtime(loaded->config, metrics::Registry::Default());

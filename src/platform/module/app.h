@@ -11,8 +11,10 @@
 namespace emporium {
 
 // Returns the process exit code. args are the arguments after the sub-command; env is environ.
-int Serve(const ModuleRegistry& registry, const std::vector<std::string>& args, const std::vector<std::string>& env);
-int Migrate(const ModuleRegistry& registry, const std::vector<std::string>& args, const std::vector<std::string>& env);
+int Serve(const ModuleRegistry& registry, const std::vector<std::string>& args,
+          const std::vector<std::string>& env);
+int Migrate(const ModuleRegistry& registry, const std::vector<std::string>& args,
+            const std::vector<std::string>& env);
 // Runs a module command when args start with its words (e.g. "admin create-user"); nullopt
 // when no module has such a command.
 std::optional<int> RunCommand(const ModuleRegistry& registry, const std::vector<std::string>& args,

@@ -46,8 +46,8 @@ struct ModuleDef {
   std::string name;
   std::string description;
   std::vector<std::string> deps;
-  bool in_all = true;                 // part of the "all" target
-  std::vector<config::Key> keys;      // the module's own configuration keys
+  bool in_all = true;             // part of the "all" target
+  std::vector<config::Key> keys;  // the module's own configuration keys
   std::function<std::unique_ptr<Module>(Runtime&)> make;
   std::vector<Command> commands;
 };

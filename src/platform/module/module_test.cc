@@ -27,9 +27,11 @@ class Recording final : public Module {
   bool fail_;
 };
 
-ModuleDef Def(std::string name, std::vector<std::string> deps, Journal& j, bool fail = false, bool in_all = true) {
-  return ModuleDef{name, "test module", std::move(deps), in_all, {},
-                   [name, &j, fail](Runtime&) { return std::make_unique<Recording>(name, j, fail); }};
+ModuleDef Def(std::string name, std::vector<std::string> deps, Journal& j, bool fail = false,
+              bool in_all = true) {
+  return ModuleDef{name, "test module", std::move(deps), in_all, {}, [name, &j, fail](Runtime&) {
+                     return std::make_unique<Recording>(name, j, fail);
+                   }};
 }
 
 std::vector<std::string> Names(const std::vector<const ModuleDef*>& defs) {
@@ -108,7 +110,8 @@ TEST_F(RuntimeTest, StartsInOrderAndStopsInReverse) {
   EXPECT_TRUE(rt.Ready());
   rt.Stop();
   rt.Stop();
-  EXPECT_EQ(j.events, (std::vector<std::string>{"start a", "start b", "start c", "stop c", "stop b", "stop a"}));
+  EXPECT_EQ(j.events,
+            (std::vector<std::string>{"start a", "start b", "start c", "stop c", "stop b", "stop a"}));
 }
 
 TEST_F(RuntimeTest, FailedModuleStopsTheStartedOnesAndNamesItself) {

@@ -50,27 +50,36 @@ fetch('/openapi.json').then(r => r.json()).then(doc => {
 Status AddOpsRoutes(Runtime& rt) {
   http::Router& r = rt.router();
   http::RouteOptions inline_route{.blocking = false};
-  EMP_RETURN_IF_ERROR(r.Add(http::Method::kGet, "/livez", [](http::Request&) {
-    return http::Response::Json(200, R"({"status":"ok"})");
-  }, inline_route));
-  EMP_RETURN_IF_ERROR(r.Add(http::Method::kGet, "/readyz", [&rt](http::Request&) {
-    boost::json::array modules;
-    for (const auto& m : rt.running()) modules.emplace_back(m);
-    bool ready = rt.Ready();
-    boost::json::object body{{"status", ready ? "ready" : "not ready"}, {"modules", std::move(modules)}};
-    http::Response resp = http::Response::Json(ready ? 200 : 503, boost::json::serialize(body));
-    if (!ready) resp.headers.Set("Retry-After", "1");
-    return resp;
-  }, inline_route));
-  EMP_RETURN_IF_ERROR(r.Add(http::Method::kGet, "/metrics", [&rt](http::Request&) {
-    return http::Response::Text(200, rt.metrics().Render(), "text/plain; version=0.0.4; charset=utf-8");
-  }, inline_route));
-  EMP_RETURN_IF_ERROR(r.Add(http::Method::kGet, "/openapi.json", [](http::Request&) {
-    return http::Response::Json(200, std::string(OpenApiJson()));
-  }, inline_route));
-  EMP_RETURN_IF_ERROR(r.Add(http::Method::kGet, "/docs", [](http::Request&) {
-    return http::Response::Text(200, std::string(kDocsPage), "text/html; charset=utf-8");
-  }, inline_route));
+  EMP_RETURN_IF_ERROR(r.Add(
+      http::Method::kGet, "/livez",
+      [](http::Request&) { return http::Response::Json(200, R"({"status":"ok"})"); }, inline_route));
+  EMP_RETURN_IF_ERROR(r.Add(
+      http::Method::kGet, "/readyz",
+      [&rt](http::Request&) {
+        boost::json::array modules;
+        for (const auto& m : rt.running()) modules.emplace_back(m);
+        bool ready = rt.Ready();
+        boost::json::object body{{"status", ready ? "ready" : "not ready"}, {"modules", std::move(modules)}};
+        http::Response resp = http::Response::Json(ready ? 200 : 503, boost::json::serialize(body));
+        if (!ready) resp.headers.Set("Retry-After", "1");
+        return resp;
+      },
+      inline_route));
+  EMP_RETURN_IF_ERROR(r.Add(
+      http::Method::kGet, "/metrics",
+      [&rt](http::Request&) {
+        return http::Response::Text(200, rt.metrics().Render(), "text/plain; version=0.0.4; charset=utf-8");
+      },
+      inline_route));
+  EMP_RETURN_IF_ERROR(r.Add(
+      http::Method::kGet, "/openapi.json",
+      [](http::Request&) { return http::Response::Json(200, std::string(OpenApiJson())); }, inline_route));
+  EMP_RETURN_IF_ERROR(r.Add(
+      http::Method::kGet, "/docs",
+      [](http::Request&) {
+        return http::Response::Text(200, std::string(kDocsPage), "text/html; charset=utf-8");
+      },
+      inline_route));
   return Status::Ok();
 }
 

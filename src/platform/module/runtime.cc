@@ -22,11 +22,15 @@ std::vector<config::Key> RuntimeKeys() {
       {"http-port", Type::kInt, "8080", "Port the HTTP server listens on (0: any free port).", port_check},
       {"threads", Type::kInt, "0", "HTTP I/O threads (0: one per core)."},
       {"blocking-threads", Type::kInt, "16", "Worker threads for handlers that block (SQL, remote calls)."},
-      {"public-url", Type::kString, "", "Public base URL of the API, the token issuer (empty: http://127.0.0.1:<http-port>)."},
+      {"public-url", Type::kString, "",
+       "Public base URL of the API, the token issuer (empty: http://127.0.0.1:<http-port>)."},
       {"data-dir", Type::kString, "./var", "Directory for embedded storage (SQLite files, event log, KV)."},
-      {"sql-url", Type::kString, "", "PostgreSQL URL (postgres://...); empty: a SQLite file per module in the data dir."},
-      {"kv-url", Type::kString, "", "Key-value store URL (redis://host:port); empty: embedded store in the data dir."},
-      {"bus-url", Type::kString, "", "Event bus URL (kafka://host:port); empty: embedded log in the data dir."},
+      {"sql-url", Type::kString, "",
+       "PostgreSQL URL (postgres://...); empty: a SQLite file per module in the data dir."},
+      {"kv-url", Type::kString, "",
+       "Key-value store URL (redis://host:port); empty: embedded store in the data dir."},
+      {"bus-url", Type::kString, "",
+       "Event bus URL (kafka://host:port); empty: embedded log in the data dir."},
       {"remote", Type::kList, "", "Modules served by other processes: name=http://host:port,..."},
       {"log-level", Type::kString, "info", "debug, info, warn or error.",
        [](std::string_view v) -> std::string {
@@ -35,9 +39,11 @@ std::vector<config::Key> RuntimeKeys() {
        }},
       {"access-log", Type::kBool, "true", "Log one line per HTTP request."},
       {"token-leeway", Type::kDuration, "30s", "Clock skew tolerated on access tokens' exp and nbf."},
-      {"otlp-endpoint", Type::kString, "", "OTLP/HTTP collector base URL for spans (empty: tracing export off)."},
+      {"otlp-endpoint", Type::kString, "",
+       "OTLP/HTTP collector base URL for spans (empty: tracing export off)."},
       {"request-timeout", Type::kDuration, "30s", "Default deadline of a request."},
-      {"idle-timeout", Type::kDuration, "30s", "How long a connection may take to send the next request's headers."},
+      {"idle-timeout", Type::kDuration, "30s",
+       "How long a connection may take to send the next request's headers."},
       {"body-timeout", Type::kDuration, "30s", "How long a client may take to send a request body."},
       {"shutdown-grace", Type::kDuration, "8s", "How long SIGTERM waits for requests in flight."},
       {"max-body-bytes", Type::kInt, "1048576", "Largest accepted request body."},
@@ -57,17 +63,22 @@ Runtime::Runtime(const config::Config& config, metrics::Registry& metrics, Clock
   auth::AuthOptions auth_options;
   auth_options.verify.issuer = public_url();
   auth_options.verify.audience = std::string(kAudience);
-  auth_options.verify.leeway = std::chrono::duration_cast<std::chrono::seconds>(config.Duration("token-leeway"));
-  router_.Use(auth::NewAuthMiddleware([this]() -> Result<std::string> {
-    EMP_ASSIGN_OR_RETURN(rpc::ModuleClient * identity, Client("identity"));
-    http::Request req;
-    req.method = http::Method::kGet;
-    req.path = req.target = "/.well-known/jwks.json";
-    EMP_ASSIGN_OR_RETURN(http::Response resp,
-                         identity->Call(std::move(req), rpc::CallOptions{.timeout = Millis(2000), .idempotent = true}));
-    if (resp.status != 200) return Unavailable("identity answered " + std::to_string(resp.status) + " for its JWKS");
-    return std::move(resp.body);
-  }, auth_options, clock_));
+  auth_options.verify.leeway =
+      std::chrono::duration_cast<std::chrono::seconds>(config.Duration("token-leeway"));
+  router_.Use(auth::NewAuthMiddleware(
+      [this]() -> Result<std::string> {
+        EMP_ASSIGN_OR_RETURN(rpc::ModuleClient * identity, Client("identity"));
+        http::Request req;
+        req.method = http::Method::kGet;
+        req.path = req.target = "/.well-known/jwks.json";
+        EMP_ASSIGN_OR_RETURN(
+            http::Response resp,
+            identity->Call(std::move(req), rpc::CallOptions{.timeout = Millis(2000), .idempotent = true}));
+        if (resp.status != 200)
+          return Unavailable("identity answered " + std::to_string(resp.status) + " for its JWKS");
+        return std::move(resp.body);
+      },
+      auth_options, clock_));
 }
 
 std::string Runtime::public_url() const {
@@ -76,7 +87,9 @@ std::string Runtime::public_url() const {
   return "http://127.0.0.1:" + config_.Get("http-port");
 }
 
-Runtime::~Runtime() { Stop(); }
+Runtime::~Runtime() {
+  Stop();
+}
 
 Result<sql::Database*> Runtime::Database(const std::string& module) {
   std::lock_guard lock(mu_);
@@ -128,7 +141,8 @@ Result<rpc::ModuleClient*> Runtime::Client(const std::string& module) {
     slot = rpc::NewRemoteClient(module, it->second, rpc::RemoteOptions{}, clock_);
   } else {
     clients_.erase(module);
-    return FailedPrecondition("module '" + module + "' is not running in this process and --remote does not name its address");
+    return FailedPrecondition("module '" + module +
+                              "' is not running in this process and --remote does not name its address");
   }
   return slot.get();
 }

@@ -29,8 +29,7 @@ std::chrono::nanoseconds Backoff::Delay(int retry) const {
   double unit = jitter_();
   if (!(unit > 0.0)) unit = 0.0;  // also maps NaN to 0
   if (unit > 1.0) unit = 1.0;
-  return std::chrono::nanoseconds(
-      static_cast<int64_t>(unit * static_cast<double>(Ceiling(retry).count())));
+  return std::chrono::nanoseconds(static_cast<int64_t>(unit * static_cast<double>(Ceiling(retry).count())));
 }
 
 }  // namespace emporium::resilience

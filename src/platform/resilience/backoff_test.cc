@@ -20,8 +20,7 @@ TEST(BackoffTest, CeilingGrowsGeometricallyUntilCap) {
 
 TEST(BackoffTest, FullJitterScalesCeiling) {
   double unit = 0.5;
-  Backoff b({.base = milliseconds(10), .cap = milliseconds(100), .multiplier = 3.0},
-            [&] { return unit; });
+  Backoff b({.base = milliseconds(10), .cap = milliseconds(100), .multiplier = 3.0}, [&] { return unit; });
   EXPECT_EQ(b.Delay(0), milliseconds(5));
   EXPECT_EQ(b.Delay(1), milliseconds(15));
   unit = 0.0;

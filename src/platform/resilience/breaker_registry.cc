@@ -5,10 +5,11 @@ namespace emporium::resilience {
 BreakerRegistry::BreakerRegistry(Clock& clock, CircuitBreakerOptions defaults)
     : clock_(clock), defaults_(defaults) {}
 
-CircuitBreaker& BreakerRegistry::Get(std::string_view upstream) { return Get(upstream, defaults_); }
+CircuitBreaker& BreakerRegistry::Get(std::string_view upstream) {
+  return Get(upstream, defaults_);
+}
 
-CircuitBreaker& BreakerRegistry::Get(std::string_view upstream,
-                                     const CircuitBreakerOptions& options) {
+CircuitBreaker& BreakerRegistry::Get(std::string_view upstream, const CircuitBreakerOptions& options) {
   std::lock_guard lock(mu_);
   auto it = breakers_.find(upstream);
   if (it != breakers_.end()) return *it->second;

@@ -21,7 +21,9 @@ BulkheadPermit& BulkheadPermit::operator=(BulkheadPermit&& other) noexcept {
   return *this;
 }
 
-BulkheadPermit::~BulkheadPermit() { Release(); }
+BulkheadPermit::~BulkheadPermit() {
+  Release();
+}
 
 void BulkheadPermit::Release() {
   Bulkhead* owner = std::exchange(owner_, nullptr);

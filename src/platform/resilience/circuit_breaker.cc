@@ -41,7 +41,9 @@ BreakerTicket& BreakerTicket::operator=(BreakerTicket&& other) noexcept {
   return *this;
 }
 
-BreakerTicket::~BreakerTicket() { Record(BreakerOutcome::kIgnored); }
+BreakerTicket::~BreakerTicket() {
+  Record(BreakerOutcome::kIgnored);
+}
 
 void BreakerTicket::Record(BreakerOutcome outcome) {
   CircuitBreaker* breaker = std::exchange(breaker_, nullptr);
@@ -82,11 +84,8 @@ Result<BreakerTicket> CircuitBreaker::Allow() {
     TransitionLocked(BreakerState::kHalfOpen, now);
   }
   switch (state_) {
-    case BreakerState::kClosed:
-      return BreakerTicket(this, generation_, false);
-    case BreakerState::kOpen:
-      ++rejected_;
-      return Unavailable("circuit open: " + name_);
+    case BreakerState::kClosed: return BreakerTicket(this, generation_, false);
+    case BreakerState::kOpen: ++rejected_; return Unavailable("circuit open: " + name_);
     case BreakerState::kHalfOpen:
       if (probes_in_flight_ + probe_successes_ >= options_.half_open_probes) {
         ++rejected_;
@@ -117,8 +116,7 @@ void CircuitBreaker::Record(uint64_t generation, bool probe, BreakerOutcome outc
     --probes_in_flight_;
     if (outcome == BreakerOutcome::kFailure) {
       TransitionLocked(BreakerState::kOpen, now);
-    } else if (outcome == BreakerOutcome::kSuccess &&
-               ++probe_successes_ >= options_.half_open_probes) {
+    } else if (outcome == BreakerOutcome::kSuccess && ++probe_successes_ >= options_.half_open_probes) {
       TransitionLocked(BreakerState::kClosed, now);
     }
     return;
@@ -153,9 +151,9 @@ BreakerSnapshot CircuitBreaker::Snapshot() const {
   snap.times_opened = times_opened_;
   snap.rejected = rejected_;
   // A lazily-entered half-open state began when the open interval ran out.
-  snap.since = (snap.state != state_) ? since_ + std::chrono::duration_cast<SteadyTime::duration>(
-                                                     options_.open_interval)
-                                      : since_;
+  snap.since = (snap.state != state_)
+                   ? since_ + std::chrono::duration_cast<SteadyTime::duration>(options_.open_interval)
+                   : since_;
   return snap;
 }
 

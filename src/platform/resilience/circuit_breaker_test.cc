@@ -22,8 +22,12 @@ bool Call(CircuitBreaker& breaker, BreakerOutcome outcome) {
 }
 
 CircuitBreakerOptions RatioOnly() {
-  return {.failure_ratio = 0.5, .min_requests = 10, .consecutive_failures = 0,
-          .window = seconds(10), .buckets = 10, .open_interval = seconds(5),
+  return {.failure_ratio = 0.5,
+          .min_requests = 10,
+          .consecutive_failures = 0,
+          .window = seconds(10),
+          .buckets = 10,
+          .open_interval = seconds(5),
           .half_open_probes = 1};
 }
 
@@ -133,7 +137,10 @@ TEST(CircuitBreakerTest, AbandonedProbeFreesItsSlot) {
   CircuitBreaker breaker("search", clock, {.consecutive_failures = 1});
   Call(breaker, BreakerOutcome::kFailure);
   clock.Advance(seconds(5));
-  { auto probe = breaker.Allow(); ASSERT_TRUE(probe.ok()); }
+  {
+    auto probe = breaker.Allow();
+    ASSERT_TRUE(probe.ok());
+  }
   EXPECT_EQ(breaker.state(), BreakerState::kHalfOpen);
   EXPECT_TRUE(Call(breaker, BreakerOutcome::kSuccess));
   EXPECT_EQ(breaker.state(), BreakerState::kClosed);
@@ -173,8 +180,8 @@ TEST(CircuitBreakerTest, StaleTicketsDoNotDecideHalfOpen) {
 
 TEST(CircuitBreakerTest, ConcurrentUseIsConsistent) {
   FakeClock clock;
-  CircuitBreaker breaker("busy", clock, {.failure_ratio = 0.9, .min_requests = 1'000'000,
-                                         .consecutive_failures = 0});
+  CircuitBreaker breaker("busy", clock,
+                         {.failure_ratio = 0.9, .min_requests = 1'000'000, .consecutive_failures = 0});
   constexpr int kThreads = 8;
   constexpr int kCalls = 5000;
   std::atomic<int> admitted{0};
@@ -215,7 +222,8 @@ TEST(CircuitBreakerTest, ConcurrentTripAdmitsOnlyConfiguredProbes) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(admitted.load(), 3);
-  for (auto& h : held) if (h) h->Record(BreakerOutcome::kSuccess);
+  for (auto& h : held)
+    if (h) h->Record(BreakerOutcome::kSuccess);
   EXPECT_EQ(breaker.state(), BreakerState::kClosed);
 }
 

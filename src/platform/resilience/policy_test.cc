@@ -44,8 +44,8 @@ class PolicyTest : public ::testing::Test {
 
 TEST_F(PolicyTest, RetriesRetryableErrorsUpToMaxAttempts) {
   SteadyTime t0 = clock_.Now();
-  Status s = Execute(Policy(), Script({Code::kUnavailable, Code::kUnavailable, Code::kUnavailable,
-                                       Code::kUnavailable}));
+  Status s = Execute(
+      Policy(), Script({Code::kUnavailable, Code::kUnavailable, Code::kUnavailable, Code::kUnavailable}));
   EXPECT_EQ(s.code(), Code::kUnavailable);
   EXPECT_EQ(s.message(), "scripted failure 2");
   EXPECT_EQ(attempts_, (std::vector<int>{0, 1, 2}));
@@ -201,16 +201,16 @@ TEST_F(PolicyTest, ExceptionsBecomeInternal) {
 }
 
 TEST_F(PolicyTest, ExecuteResultReturnsValueOfSuccessfulAttempt) {
-  Result<std::string> r = ExecuteResult<std::string>(
-      Policy(), [&](int attempt, SteadyTime) -> Result<std::string> {
+  Result<std::string> r =
+      ExecuteResult<std::string>(Policy(), [&](int attempt, SteadyTime) -> Result<std::string> {
         if (attempt == 0) return Unavailable("try again");
         return "attempt " + std::to_string(attempt);
       });
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(*r, "attempt 1");
 
-  Result<int> err = ExecuteResult<int>(
-      Policy(), [](int, SteadyTime) -> Result<int> { return NotFound("no such sku"); });
+  Result<int> err =
+      ExecuteResult<int>(Policy(), [](int, SteadyTime) -> Result<int> { return NotFound("no such sku"); });
   EXPECT_EQ(err.status().code(), Code::kNotFound);
 }
 

@@ -33,8 +33,8 @@ TEST(RetryBudgetTest, MinimumAllowanceWithoutTraffic) {
 
 TEST(RetryBudgetTest, RecoversAsWindowSlides) {
   FakeClock clock;
-  RetryBudget budget(clock, {.ratio = 0.5, .min_retries_per_second = 0, .window = seconds(10),
-                             .buckets = 10});
+  RetryBudget budget(clock,
+                     {.ratio = 0.5, .min_retries_per_second = 0, .window = seconds(10), .buckets = 10});
   for (int i = 0; i < 4; ++i) budget.RecordRequest();
   EXPECT_TRUE(budget.TryAcquireRetry());
   EXPECT_TRUE(budget.TryAcquireRetry());

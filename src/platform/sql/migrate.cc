@@ -58,8 +58,8 @@ Status CheckRecorded(std::string_view module, int64_t version, const std::string
                               ") which this binary does not know; was it run by a newer version?");
   }
   if (known->name != name) {
-    return FailedPrecondition(which + " is recorded as '" + name + "' but the code calls it '" +
-                              known->name + "'");
+    return FailedPrecondition(which + " is recorded as '" + name + "' but the code calls it '" + known->name +
+                              "'");
   }
   return Status::Ok();
 }
@@ -74,22 +74,20 @@ Status ApplyOne(Database& db, std::string_view module, const Migration& m) {
   const std::string mod(module);
   return db.Transact([&](Tx& tx) -> Status {
     EMP_RETURN_IF_ERROR(Lock(tx));
-    EMP_ASSIGN_OR_RETURN(
-        ResultSet done,
-        tx.Query("SELECT name FROM schema_migrations WHERE module = $1 AND version = $2",
-                 {mod, int64_t{m.version}}));
+    EMP_ASSIGN_OR_RETURN(ResultSet done,
+                         tx.Query("SELECT name FROM schema_migrations WHERE module = $1 AND version = $2",
+                                  {mod, int64_t{m.version}}));
     if (!done.rows.empty()) {
       if (done.rows[0].Text(0) != m.name) {
-        return FailedPrecondition(mod + " migration " + std::to_string(m.version) +
-                                  " is recorded as '" + done.rows[0].Text(0) +
-                                  "' but the code calls it '" + m.name + "'");
+        return FailedPrecondition(mod + " migration " + std::to_string(m.version) + " is recorded as '" +
+                                  done.rows[0].Text(0) + "' but the code calls it '" + m.name + "'");
       }
       return Status::Ok();  // another process applied it meanwhile
     }
     Status s = tx.ExecScript(ScriptFor(m, tx.dialect()));
     if (!s.ok()) {
-      return Status(s.code(), "migration " + mod + "/" + std::to_string(m.version) + " " +
-                                  m.name + " failed: " + s.message());
+      return Status(s.code(), "migration " + mod + "/" + std::to_string(m.version) + " " + m.name +
+                                  " failed: " + s.message());
     }
     return tx.Exec(
         "INSERT INTO schema_migrations (module, version, name, applied_at) "
@@ -110,8 +108,7 @@ Status Migrate(Database& db, std::string_view module, std::span<const Migration>
     EMP_RETURN_IF_ERROR(tx.ExecScript(kCreateTable));
     EMP_ASSIGN_OR_RETURN(
         ResultSet rs,
-        tx.Query("SELECT version, name FROM schema_migrations WHERE module = $1 ORDER BY version",
-                 {mod}));
+        tx.Query("SELECT version, name FROM schema_migrations WHERE module = $1 ORDER BY version", {mod}));
     for (const Row& row : rs.rows) {
       EMP_RETURN_IF_ERROR(CheckRecorded(module, row.Int(0), row.Text(1), migrations));
       applied.push_back(row.Int(0));

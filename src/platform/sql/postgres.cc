@@ -43,8 +43,7 @@ bool IsIdentifier(std::string_view s) {
   if (s.empty() || s.size() > 63) return false;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
-    bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (i > 0 && c >= '0' && c <= '9');
+    bool ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9');
     if (!ok) return false;
   }
   return true;
@@ -101,8 +100,7 @@ struct PgOutcome {
 PgOutcome Classify(PGconn* conn, PGresult* res, std::string_view what) {
   ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return {};
-  std::string msg = std::string(what) + ": " +
-                    (res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+  std::string msg = std::string(what) + ": " + (res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   const char* state_raw = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   std::string state = state_raw ? state_raw : "";
@@ -133,10 +131,8 @@ Value CellValue(PGresult* res, int row, int col) {
       return v;
     }
     case kFloat4Oid:
-    case kFloat8Oid:
-      return std::strtod(p, nullptr);
-    case kBoolOid:
-      return static_cast<int64_t>(p[0] == 't' ? 1 : 0);
+    case kFloat8Oid: return std::strtod(p, nullptr);
+    case kBoolOid: return static_cast<int64_t>(p[0] == 't' ? 1 : 0);
     case kByteaOid: {
       size_t len = 0;
       unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(p), &len);
@@ -145,8 +141,7 @@ Value CellValue(PGresult* res, int row, int col) {
       PQfreemem(raw);
       return b;
     }
-    default:
-      return std::string(p, n);
+    default: return std::string(p, n);
   }
 }
 
@@ -186,8 +181,8 @@ class PgTx final : public Tx {
       }
     }
     std::string text(sql);
-    ResultPtr res(PQexecParams(conn_, text.c_str(), n, types.data(), values.data(),
-                               lengths.data(), formats.data(), 0));
+    ResultPtr res(
+        PQexecParams(conn_, text.c_str(), n, types.data(), values.data(), lengths.data(), formats.data(), 0));
     EMP_RETURN_IF_ERROR(Check(res.get(), "running statement"));
 
     ResultSet out;
@@ -335,8 +330,8 @@ class PgDatabase final : public Database {
       if (!tx.retryable()) return s;
       last = std::move(s);
     }
-    return Unavailable("PostgreSQL transaction failed after " +
-                       std::to_string(kMaxTransactAttempts) + " attempts: " + last.message());
+    return Unavailable("PostgreSQL transaction failed after " + std::to_string(kMaxTransactAttempts) +
+                       " attempts: " + last.message());
   }
 
  private:

@@ -23,7 +23,9 @@ int64_t ParseInt(const std::string& s) {
   return static_cast<int64_t>(std::strtod(s.c_str(), nullptr));
 }
 
-double ParseReal(const std::string& s) { return std::strtod(s.c_str(), nullptr); }
+double ParseReal(const std::string& s) {
+  return std::strtod(s.c_str(), nullptr);
+}
 
 std::string FormatReal(double d) {
   char buf[64];

@@ -112,10 +112,10 @@ class Database {
 Result<std::unique_ptr<Database>> Open(const std::string& url);
 
 struct Migration {
-  int version;            // strictly increasing per module, starting at 1
-  std::string name;       // "create_orders"
-  std::string sql;        // portable script, used when no dialect variant is given
-  std::string sqlite_sql; // optional SQLite-specific script
+  int version;               // strictly increasing per module, starting at 1
+  std::string name;          // "create_orders"
+  std::string sql;           // portable script, used when no dialect variant is given
+  std::string sqlite_sql;    // optional SQLite-specific script
   std::string postgres_sql;  // optional PostgreSQL-specific script
 };
 

@@ -50,8 +50,7 @@ PostgresBackend postgres_backend;
 INSTANTIATE_TEST_SUITE_P(Postgres, SqlSuite, ::testing::Values(&postgres_backend), BackendName);
 
 class PostgresOnly : public SqlSuite {};
-INSTANTIATE_TEST_SUITE_P(Postgres, PostgresOnly, ::testing::Values(&postgres_backend),
-                         BackendName);
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresOnly, ::testing::Values(&postgres_backend), BackendName);
 
 TEST_P(PostgresOnly, EachDatabaseLivesInItsOwnSchema) {
   EXPECT_EQ(db_->dialect(), Dialect::kPostgres);
@@ -65,8 +64,8 @@ TEST_P(PostgresOnly, EachDatabaseLivesInItsOwnSchema) {
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   auto missing = (*other)->Query("SELECT COUNT(*) FROM mine");
   EXPECT_FALSE(missing.ok()) << "a table of another schema was visible";
-  Status s = (*other)->Transact(
-      [&](Tx& tx) { return tx.ExecScript("DROP SCHEMA " + other_schema + " CASCADE"); });
+  Status s =
+      (*other)->Transact([&](Tx& tx) { return tx.ExecScript("DROP SCHEMA " + other_schema + " CASCADE"); });
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
@@ -74,9 +73,9 @@ TEST_P(PostgresOnly, ReconnectsAfterTheServerDropsConnections) {
   ASSERT_TRUE(db_->Query("CREATE TABLE t (x BIGINT)").ok());
   auto admin = Open(BaseUrl());
   ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-  auto killed = (*admin)->Query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
-      {postgres_backend.schema()});
+  auto killed =
+      (*admin)->Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                      {postgres_backend.schema()});
   ASSERT_TRUE(killed.ok()) << killed.status().ToString();
   ASSERT_GE(killed->rows.size(), 1u);
   auto rs = db_->Query("INSERT INTO t VALUES (1)");

@@ -82,11 +82,11 @@ TEST_P(SqlSuite, CreateReadUpdateDelete) {
 
 TEST_P(SqlSuite, ParametersOfEveryTypeRoundTrip) {
   ASSERT_TRUE(db_->Transact([&](Tx& tx) {
-                   return tx.ExecScript(
-                       Pick("CREATE TABLE v (k BIGINT, i BIGINT, r REAL, t TEXT, b BLOB)",
-                            "CREATE TABLE v (k BIGINT, i BIGINT, r DOUBLE PRECISION, t TEXT,"
-                            " b BYTEA)"));
-                 }).ok());
+                   return tx.ExecScript(Pick("CREATE TABLE v (k BIGINT, i BIGINT, r REAL, t TEXT, b BLOB)",
+                                             "CREATE TABLE v (k BIGINT, i BIGINT, r DOUBLE PRECISION, t TEXT,"
+                                             " b BYTEA)"));
+                 })
+                  .ok());
   const std::string binary("\0\x01\xff\x00zz\n'\"\\", 10);
   const std::string text = "h\xc3\xa9llo 'quoted' \"double\" \\ $1";
   const int64_t big = std::numeric_limits<int64_t>::max();
@@ -240,7 +240,8 @@ TEST_P(SqlSuite, ConcurrentReadModifyWriteIncrementsAddUp) {
                        "CREATE TABLE counter (id BIGINT PRIMARY KEY, n BIGINT NOT NULL);"
                        "CREATE TABLE log (thread BIGINT NOT NULL, seq BIGINT NOT NULL);"
                        "INSERT INTO counter VALUES (1, 0);");
-                 }).ok());
+                 })
+                  .ok());
   constexpr int kThreads = 4;
   constexpr int kIncrements = 25;
   std::atomic<int> failures{0};
@@ -253,8 +254,7 @@ TEST_P(SqlSuite, ConcurrentReadModifyWriteIncrementsAddUp) {
           EMP_ASSIGN_OR_RETURN(ResultSet rs, tx.Query("SELECT n FROM counter WHERE id = 1"));
           int64_t n = rs.rows.at(0).Int(0);
           EMP_RETURN_IF_ERROR(tx.Exec("UPDATE counter SET n = $1 WHERE id = 1", {n + 1}));
-          return tx.Exec("INSERT INTO log (thread, seq) VALUES ($1, $2)",
-                         {int64_t{t}, int64_t{i}});
+          return tx.Exec("INSERT INTO log (thread, seq) VALUES ($1, $2)", {int64_t{t}, int64_t{i}});
         });
         if (!s.ok()) {
           ADD_FAILURE() << s.ToString();
@@ -343,9 +343,9 @@ TEST_P(SqlSuite, MigrationsApplyOnceAndRerunIsANoOp) {
   // The dialect variant ran: the BLOB/BYTEA column takes bytes.
   auto upd = db_->Query("UPDATE orders SET receipt = $1 WHERE id = 1", {Bytes{std::string("\0r", 2)}});
   ASSERT_TRUE(upd.ok()) << upd.status().ToString();
-  auto rs = db_->Query(
-      "SELECT version, name, applied_at FROM schema_migrations WHERE module = $1 ORDER BY version",
-      {"orders"});
+  auto rs =
+      db_->Query("SELECT version, name, applied_at FROM schema_migrations WHERE module = $1 ORDER BY version",
+                 {"orders"});
   ASSERT_TRUE(rs.ok());
   ASSERT_EQ(rs->rows.size(), 3u);
   EXPECT_EQ(rs->rows[2].Int(0), 3);

@@ -33,8 +33,7 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_LOCKED:
     case SQLITE_IOERR:
     case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-      return Unavailable(msg);
+    case SQLITE_CANTOPEN: return Unavailable(msg);
     case SQLITE_CONSTRAINT:
       if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
         return AlreadyExists(msg);
@@ -42,10 +41,8 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
       return FailedPrecondition(msg);
     case SQLITE_MISMATCH:
     case SQLITE_RANGE:
-    case SQLITE_TOOBIG:
-      return InvalidArgument(msg);
-    default:
-      return Internal(msg);
+    case SQLITE_TOOBIG: return InvalidArgument(msg);
+    default: return Internal(msg);
   }
 }
 
@@ -61,8 +58,7 @@ class Connection {
   static Result<std::unique_ptr<Connection>> Open(const std::string& path) {
     sqlite3* raw = nullptr;
     int rc = sqlite3_open_v2(path.c_str(), &raw,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     auto conn = std::make_unique<Connection>(raw);
     if (rc != SQLITE_OK) {
       return Unavailable("cannot open sqlite database " + path + ": " +
@@ -71,8 +67,7 @@ class Connection {
     sqlite3_extended_result_codes(raw, 1);
     sqlite3_busy_timeout(raw, kBusyTimeoutMs);
     char* err = nullptr;
-    rc = sqlite3_exec(raw,
-                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+    rc = sqlite3_exec(raw, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
                       nullptr, nullptr, &err);
     if (rc != SQLITE_OK) {
       std::string msg = err ? err : sqlite3_errstr(rc);
@@ -95,8 +90,8 @@ class Connection {
     if (auto it = cache_.find(key); it != cache_.end()) return it->second.get();
     sqlite3_stmt* raw = nullptr;
     const char* tail = nullptr;
-    int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
-                                SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+    int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT,
+                                &raw, &tail);
     *rc_out = rc;
     StmtPtr stmt(raw);
     if (rc != SQLITE_OK) return SqliteError(db_, rc, "preparing statement");
@@ -131,10 +126,8 @@ class ResetOnExit {
 
 Value ColumnValue(sqlite3_stmt* s, int i) {
   switch (sqlite3_column_type(s, i)) {
-    case SQLITE_INTEGER:
-      return static_cast<int64_t>(sqlite3_column_int64(s, i));
-    case SQLITE_FLOAT:
-      return sqlite3_column_double(s, i);
+    case SQLITE_INTEGER: return static_cast<int64_t>(sqlite3_column_int64(s, i));
+    case SQLITE_FLOAT: return sqlite3_column_double(s, i);
     case SQLITE_TEXT: {
       auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
       return std::string(p, sqlite3_column_bytes(s, i));
@@ -144,8 +137,7 @@ Value ColumnValue(sqlite3_stmt* s, int i) {
       int n = sqlite3_column_bytes(s, i);
       return Bytes{p ? std::string(p, n) : std::string()};
     }
-    default:
-      return Null{};
+    default: return Null{};
   }
 }
 
@@ -249,8 +241,8 @@ class SqliteDatabase final : public Database {
       if (s.ok() || !tx.busy()) return s;
       last = std::move(s);
     }
-    return Unavailable("sqlite database stayed busy after " +
-                       std::to_string(kMaxTransactAttempts) + " attempts: " + last.message());
+    return Unavailable("sqlite database stayed busy after " + std::to_string(kMaxTransactAttempts) +
+                       " attempts: " + last.message());
   }
 
  private:

@@ -3,8 +3,8 @@
 // interface and a no-op exporter. The context type itself lives in http.h because requests carry
 // it. No network dependency here: the OTLP/HTTP exporter is in otlp_exporter.h.
 //
-// Thread-safety: the free functions have no shared state (ids come from a per-thread generator seeded by the OS CSPRNG); every
-// Exporter is safe to call from any thread; a Span is plain data built by one thread.
+// Thread-safety: the free functions have no shared state (ids come from a per-thread generator seeded by the
+// OS CSPRNG); every Exporter is safe to call from any thread; a Span is plain data built by one thread.
 #pragma once
 
 #include <cstdint>

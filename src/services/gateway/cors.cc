@@ -47,7 +47,9 @@ bool CorsPolicy::Allowed(std::string_view origin) const {
 
 CorsMiddleware::CorsMiddleware(CorsPolicy policy) : policy_(std::move(policy)) {}
 
-std::optional<http::Response> CorsMiddleware::Before(http::Request&, const http::Route&) { return std::nullopt; }
+std::optional<http::Response> CorsMiddleware::Before(http::Request&, const http::Route&) {
+  return std::nullopt;
+}
 
 void CorsMiddleware::After(const http::Request& req, const http::Route&, http::Response& resp) {
   auto origin = req.headers.Get("Origin");

@@ -31,8 +31,9 @@ class GatewayModule final : public emporium::Module {
     http::Router& router = rt_.router();
 
     EMP_RETURN_IF_ERROR(AddProxies(routes));
-    EMP_RETURN_IF_ERROR(router.Add(http::Method::kGet, "/", [](http::Request&) { return StaticUiPage(); },
-                                   http::RouteOptions{.blocking = false}));
+    EMP_RETURN_IF_ERROR(router.Add(
+        http::Method::kGet, "/", [](http::Request&) { return StaticUiPage(); },
+        http::RouteOptions{.blocking = false}));
     EMP_RETURN_IF_ERROR(AddPreflights(cors));
 
     router.Use(std::make_unique<CorsMiddleware>(cors), kCorsOrder);
@@ -54,7 +55,8 @@ class GatewayModule final : public emporium::Module {
   Result<std::unique_ptr<RateLimiter>> NewLimiter(std::string prefix) {
     if (rt_.config().Get("kv-url").starts_with("redis://")) {
       EMP_ASSIGN_OR_RETURN(kv::Store * store, rt_.Kv());
-      return std::unique_ptr<RateLimiter>(std::make_unique<KvRateLimiter>(*store, rt_.clock(), std::move(prefix)));
+      return std::unique_ptr<RateLimiter>(
+          std::make_unique<KvRateLimiter>(*store, rt_.clock(), std::move(prefix)));
     }
     MemoryLimiterOptions options;
     options.max_keys = static_cast<size_t>(rt_.config().Int("gateway-rate-max-keys"));
@@ -63,7 +65,8 @@ class GatewayModule final : public emporium::Module {
 
   Status AddProxies(const std::vector<ProxyRoute>& routes) {
     std::set<std::string> remote;
-    for (const std::string& entry : rt_.config().List("remote")) remote.insert(entry.substr(0, entry.find('=')));
+    for (const std::string& entry : rt_.config().List("remote"))
+      remote.insert(entry.substr(0, entry.find('=')));
     const std::vector<std::string> running = rt_.running();
     const Millis timeout = rt_.config().Duration("gateway-timeout");
     for (const ProxyRoute& r : routes) {
@@ -113,14 +116,16 @@ ModuleDef Module() {
       .in_all = true,
       .keys =
           {
-              {"gateway-rate-ip", Type::kInt, "50", "Requests per second per client IP (0: no limit).", NonNegative},
-              {"gateway-burst-ip", Type::kInt, "100", "Burst size per client IP.", NonNegative},
-              {"gateway-rate-user", Type::kInt, "25", "Requests per second per signed-in subject (0: no limit).",
+              {"gateway-rate-ip", Type::kInt, "50", "Requests per second per client IP (0: no limit).",
                NonNegative},
+              {"gateway-burst-ip", Type::kInt, "100", "Burst size per client IP.", NonNegative},
+              {"gateway-rate-user", Type::kInt, "25",
+               "Requests per second per signed-in subject (0: no limit).", NonNegative},
               {"gateway-burst-user", Type::kInt, "50", "Burst size per signed-in subject.", NonNegative},
               {"gateway-rate-max-keys", Type::kInt, "100000",
                "Rate-limit buckets kept in memory (least recently used dropped past it).", NonNegative},
-              {"gateway-cors-origins", Type::kList, "http://127.0.0.1:8080,http://localhost:8080,http://localhost:5173",
+              {"gateway-cors-origins", Type::kList,
+               "http://127.0.0.1:8080,http://localhost:8080,http://localhost:5173",
                "Origins allowed to call the API from a browser ('*': any)."},
               {"gateway-routes", Type::kList,
                "/v1/users=identity,/v1/me=identity,/v1/sessions=identity,/v1/admin/users=identity,"

@@ -20,9 +20,11 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
 // Hop-by-hop fields (RFC 9110 §7.6.1) and the ones the transport, rpc or our server sets itself
 // (forwarding those would duplicate them).
 constexpr std::array<std::string_view, 14> kNotForwarded = {
-    "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "TE", "Trailer",
-    "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Date", "X-Emporium-Deadline-Ms",
-    "traceparent", "X-Request-Id"};
+    "Connection",          "Keep-Alive",  "Proxy-Connection",
+    "Proxy-Authorization", "TE",          "Trailer",
+    "Transfer-Encoding",   "Upgrade",     "Host",
+    "Content-Length",      "Date",        "X-Emporium-Deadline-Ms",
+    "traceparent",         "X-Request-Id"};
 
 bool Forwarded(std::string_view name) {
   return std::none_of(kNotForwarded.begin(), kNotForwarded.end(),
@@ -39,7 +41,8 @@ http::Response Failure(const Status& s, const rpc::ModuleClient& client, std::st
   if (open || s.code() == Code::kResourceExhausted) {
     http::Response r = http::Problem(503, "The " + owner + " service is unavailable; retry later.", instance);
     const auto wait = open ? std::chrono::duration_cast<std::chrono::seconds>(
-                                 resilience::CircuitBreakerOptions{}.open_interval).count()
+                                 resilience::CircuitBreakerOptions{}.open_interval)
+                                 .count()
                            : 1;
     r.headers.Set("Retry-After", std::to_string(std::max<int64_t>(1, wait)));
     return r;
@@ -71,10 +74,8 @@ bool IsIdempotent(http::Method method) {
     case http::Method::kHead:
     case http::Method::kPut:
     case http::Method::kDelete:
-    case http::Method::kOptions:
-      return true;
-    default:
-      return false;
+    case http::Method::kOptions: return true;
+    default: return false;
   }
 }
 
@@ -114,12 +115,14 @@ http::Handler ProxyHandler(rpc::ModuleClient& client, Millis timeout) {
   };
 }
 
-Status AddProxyRoutes(http::Router& router, const ProxyRoute& route, rpc::ModuleClient& client, Millis timeout) {
+Status AddProxyRoutes(http::Router& router, const ProxyRoute& route, rpc::ModuleClient& client,
+                      Millis timeout) {
   const http::RouteOptions options{.blocking = true, .timeout = timeout};
   const std::string tail = (route.prefix == "/" ? "" : route.prefix) + "/{*rest}";
   for (http::Method m : {http::Method::kGet, http::Method::kPost, http::Method::kPut, http::Method::kPatch,
                          http::Method::kDelete}) {
-    if (route.prefix != "/") EMP_RETURN_IF_ERROR(router.Add(m, route.prefix, ProxyHandler(client, timeout), options));
+    if (route.prefix != "/")
+      EMP_RETURN_IF_ERROR(router.Add(m, route.prefix, ProxyHandler(client, timeout), options));
     EMP_RETURN_IF_ERROR(router.Add(m, tail, ProxyHandler(client, timeout), options));
   }
   return Status::Ok();

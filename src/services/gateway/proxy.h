@@ -39,6 +39,7 @@ bool IsIdempotent(http::Method method);
 http::Handler ProxyHandler(rpc::ModuleClient& client, Millis timeout);
 
 // Registers ANY-method routes for `prefix` and `prefix/{*rest}` that proxy to `client`.
-Status AddProxyRoutes(http::Router& router, const ProxyRoute& route, rpc::ModuleClient& client, Millis timeout);
+Status AddProxyRoutes(http::Router& router, const ProxyRoute& route, rpc::ModuleClient& client,
+                      Millis timeout);
 
 }  // namespace emporium::gateway

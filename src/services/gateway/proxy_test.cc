@@ -117,7 +117,8 @@ class Process {
     Status s = rt_->Start(order);
     EXPECT_TRUE(s.ok()) << s.ToString();
     server_ = std::make_unique<http::Server>(
-        http::ServerOptions{.host = "127.0.0.1", .port = 0, .threads = 1, .blocking_threads = 4, .access_log = false},
+        http::ServerOptions{
+            .host = "127.0.0.1", .port = 0, .threads = 1, .blocking_threads = 4, .access_log = false},
         rt_->router(), metrics_);
     s = server_->Start();
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -138,10 +139,11 @@ class Process {
 
 class GatewayProxyTest : public ::testing::Test {
  protected:
-  GatewayProxyTest() : dir_(std::filesystem::path(::testing::TempDir()) / ("gw-" + std::to_string(::getpid()))) {
-    ModuleDef identity{.name = "identity",
-                       .description = "fake",
-                       .make = [this](Runtime& rt) { return std::make_unique<FakeIdentity>(rt, counters_); }};
+  GatewayProxyTest()
+      : dir_(std::filesystem::path(::testing::TempDir()) / ("gw-" + std::to_string(::getpid()))) {
+    ModuleDef identity{.name = "identity", .description = "fake", .make = [this](Runtime& rt) {
+                         return std::make_unique<FakeIdentity>(rt, counters_);
+                       }};
     upstream_defs_ = {identity};
     upstream_ = std::make_unique<Process>(std::vector<std::string>{"--data-dir=" + (dir_ / "up").string()},
                                           upstream_defs_);
@@ -149,8 +151,9 @@ class GatewayProxyTest : public ::testing::Test {
 
   void StartGateway(std::vector<std::string> extra = {}) {
     gateway_defs_ = {LocalInfoDef(), gateway::Module()};
-    std::vector<std::string> args{"--data-dir=" + (dir_ / "gw").string(), "--remote=identity=" + upstream_->url(),
-                                  "--gateway-rate-ip=10000", "--gateway-burst-ip=10000"};
+    std::vector<std::string> args{"--data-dir=" + (dir_ / "gw").string(),
+                                  "--remote=identity=" + upstream_->url(), "--gateway-rate-ip=10000",
+                                  "--gateway-burst-ip=10000"};
     args.insert(args.end(), extra.begin(), extra.end());
     gateway_ = std::make_unique<Process>(args, gateway_defs_, /*ops_routes=*/true);
   }
@@ -162,7 +165,8 @@ class GatewayProxyTest : public ::testing::Test {
     req.target = std::move(target);
     req.body = std::move(body);
     for (auto& [k, v] : headers) req.headers.Set(k, v);
-    if (!req.body.empty() && !req.headers.Get("Content-Type")) req.headers.Set("Content-Type", "application/json");
+    if (!req.body.empty() && !req.headers.Get("Content-Type"))
+      req.headers.Set("Content-Type", "application/json");
     return client_.Send(gateway_->url(), req, SystemClock::Get().Now() + milliseconds(10'000));
   }
 
@@ -176,8 +180,9 @@ class GatewayProxyTest : public ::testing::Test {
 
 TEST_F(GatewayProxyTest, ForwardsMethodTargetHeadersAndPropagatesTheRequestId) {
   StartGateway();
-  auto r = Send(http::Method::kGet, "/v1/me?fields=email%2Cname",
-                {}, {{"Authorization", "Basic c3RvcmVmcm9udDp4"}, {"X-Custom", "kept"}, {"X-Request-Id", "req-12345678"}});
+  auto r = Send(
+      http::Method::kGet, "/v1/me?fields=email%2Cname", {},
+      {{"Authorization", "Basic c3RvcmVmcm9udDp4"}, {"X-Custom", "kept"}, {"X-Request-Id", "req-12345678"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->status, 200) << r->body;
   json::object o = json::parse(r->body).as_object();
@@ -258,7 +263,8 @@ TEST_F(GatewayProxyTest, ShortTimeoutGivesGatewayTimeout) {
 TEST_F(GatewayProxyTest, PreflightsAreAnsweredByTheGatewayWithCorsOnEveryAnswer) {
   StartGateway();
   const std::pair<std::string, std::string> origin{"Origin", "http://localhost:5173"};
-  auto pre = Send(http::Method::kOptions, "/v1/users/42", {}, {origin, {"Access-Control-Request-Method", "DELETE"}});
+  auto pre =
+      Send(http::Method::kOptions, "/v1/users/42", {}, {origin, {"Access-Control-Request-Method", "DELETE"}});
   ASSERT_TRUE(pre.ok());
   EXPECT_EQ(pre->status, 204) << pre->body;
   EXPECT_EQ(pre->headers.Get("Access-Control-Allow-Origin").value_or(""), "http://localhost:5173");
@@ -266,7 +272,8 @@ TEST_F(GatewayProxyTest, PreflightsAreAnsweredByTheGatewayWithCorsOnEveryAnswer)
             std::string::npos);
   EXPECT_EQ(counters_.options.load(), 0) << "preflights are not forwarded";
 
-  auto local = Send(http::Method::kOptions, "/v1/info", {}, {origin, {"Access-Control-Request-Method", "GET"}});
+  auto local =
+      Send(http::Method::kOptions, "/v1/info", {}, {origin, {"Access-Control-Request-Method", "GET"}});
   ASSERT_TRUE(local.ok());
   EXPECT_EQ(local->status, 204);
   EXPECT_EQ(local->headers.Get("Access-Control-Allow-Methods").value_or(""), "GET, HEAD, OPTIONS");

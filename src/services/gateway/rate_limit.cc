@@ -22,7 +22,8 @@ Millis ToMillisCeil(double seconds) {
 MemoryRateLimiter::MemoryRateLimiter(Clock& clock, MemoryLimiterOptions options)
     : clock_(clock), per_shard_(std::max<size_t>(1, options.max_keys / std::max<size_t>(1, options.shards))) {
   shards_.reserve(std::max<size_t>(1, options.shards));
-  for (size_t i = 0; i < std::max<size_t>(1, options.shards); ++i) shards_.push_back(std::make_unique<Shard>());
+  for (size_t i = 0; i < std::max<size_t>(1, options.shards); ++i)
+    shards_.push_back(std::make_unique<Shard>());
 }
 
 bool MemoryRateLimiter::Refilled(const Bucket& b, SteadyTime now) {
@@ -99,7 +100,8 @@ RateLimitMiddleware::RateLimitMiddleware(LimitBy by, BucketSpec spec, std::uniqu
 std::optional<http::Response> RateLimitMiddleware::Before(http::Request& req, const http::Route& route) {
   if (!spec_.enabled()) return std::nullopt;
   // Orchestrators and scrapers must always get through, or an overloaded pod looks dead.
-  if (route.pattern == "/livez" || route.pattern == "/readyz" || route.pattern == "/metrics") return std::nullopt;
+  if (route.pattern == "/livez" || route.pattern == "/readyz" || route.pattern == "/metrics")
+    return std::nullopt;
   std::string key;
   if (by_ == LimitBy::kClientIp) {
     key = "ip:" + req.remote_addr;

@@ -121,7 +121,9 @@ TEST(KvRateLimiter, WindowsAllowTheBurstThenResetAndIsolateKeys) {
   EXPECT_EQ(TakeUntilDenied(l, "ip:a", spec), 10);
 }
 
-http::Route RouteFor(std::string pattern) { return http::Route{http::Method::kGet, std::move(pattern), nullptr, {}}; }
+http::Route RouteFor(std::string pattern) {
+  return http::Route{http::Method::kGet, std::move(pattern), nullptr, {}};
+}
 
 TEST(RateLimitMiddleware, AnswersTooManyRequestsWithRetryAfterPerIp) {
   FakeClock clock;
@@ -156,7 +158,8 @@ TEST(RateLimitMiddleware, RetryAfterRoundsUpToWholeSeconds) {
 
 TEST(RateLimitMiddleware, PerUserKeysOnTheVerifiedSubjectOnly) {
   FakeClock clock;
-  RateLimitMiddleware mw(LimitBy::kUser, BucketSpec{.rate = 1, .burst = 1}, std::make_unique<MemoryRateLimiter>(clock));
+  RateLimitMiddleware mw(LimitBy::kUser, BucketSpec{.rate = 1, .burst = 1},
+                         std::make_unique<MemoryRateLimiter>(clock));
   const http::Route route = RouteFor("/v1/me");
   http::Request anonymous;
   anonymous.remote_addr = "192.0.2.7";

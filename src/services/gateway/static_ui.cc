@@ -28,7 +28,8 @@ a{color:#1565c0}code{background:#f4f4f4;padding:0 .3rem}
 http::Response StaticUiPage() {
   http::Response resp = http::Response::Text(200, std::string(kPage), "text/html; charset=utf-8");
   // The page has no scripts; forbid any, and framing, so it cannot be abused for clickjacking.
-  resp.headers.Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; frame-ancestors 'none'");
+  resp.headers.Set("Content-Security-Policy",
+                   "default-src 'self'; script-src 'none'; frame-ancestors 'none'");
   resp.headers.Set("X-Content-Type-Options", "nosniff");
   return resp;
 }

@@ -51,8 +51,9 @@ struct AuthorizeParams {
   std::string response_type, client_id, redirect_uri, code_challenge, code_challenge_method, state, scope;
 };
 
-constexpr std::array<const char*, 7> kParamNames = {"response_type", "client_id", "redirect_uri", "code_challenge",
-                                                    "code_challenge_method", "state", "scope"};
+constexpr std::array<const char*, 7> kParamNames = {
+    "response_type",         "client_id", "redirect_uri", "code_challenge",
+    "code_challenge_method", "state",     "scope"};
 
 std::string* Field(AuthorizeParams& p, std::string_view name) {
   if (name == "response_type") return &p.response_type;
@@ -65,11 +66,12 @@ std::string* Field(AuthorizeParams& p, std::string_view name) {
 }
 
 Response Page(int status, const std::string& body) {
-  Response r = Response::Text(status,
-                              "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign in - Emporium</title>"
-                              "<meta name=\"viewport\" content=\"width=device-width\"></head><body>" +
-                                  body + "</body></html>",
-                              "text/html; charset=utf-8");
+  Response r =
+      Response::Text(status,
+                     "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign in - Emporium</title>"
+                     "<meta name=\"viewport\" content=\"width=device-width\"></head><body>" +
+                         body + "</body></html>",
+                     "text/html; charset=utf-8");
   r.headers.Set("Cache-Control", "no-store");
   r.headers.Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
   r.headers.Set("X-Frame-Options", "DENY");
@@ -87,7 +89,8 @@ Response LoginForm(int status, const AuthorizeParams& p, const std::string& erro
   body += "<form method=\"post\" action=\"/oauth2/authorize\">";
   AuthorizeParams copy = p;
   for (const char* name : kParamNames) {
-    body += "<input type=\"hidden\" name=\"" + std::string(name) + "\" value=\"" + Html(*Field(copy, name)) + "\">";
+    body += "<input type=\"hidden\" name=\"" + std::string(name) + "\" value=\"" + Html(*Field(copy, name)) +
+            "\">";
   }
   body +=
       "<label>Email <input type=\"email\" name=\"email\" autocomplete=\"username\" required></label><br>"
@@ -107,7 +110,8 @@ Response Redirect(const AuthorizeParams& p, const std::string& query) {
 
 // Validates the request; returns the response to send when it is not acceptable.
 std::optional<Response> Check(OAuth& oauth, const AuthorizeParams& p, Client* client) {
-  if (p.client_id.empty() || p.redirect_uri.empty()) return ErrorPage(400, "client_id and redirect_uri are required.");
+  if (p.client_id.empty() || p.redirect_uri.empty())
+    return ErrorPage(400, "client_id and redirect_uri are required.");
   auto c = oauth.AuthorizeClient(p.client_id, p.redirect_uri);
   if (!c.ok()) {
     if (c.status().code() == Code::kInvalidArgument) return ErrorPage(400, c.status().message() + ".");
@@ -149,12 +153,15 @@ Status AddAuthorizeRoutes(http::Router& router, HttpDeps deps) {
     if (auto bad = Check(oauth, p, &client)) return std::move(*bad);
     auto email = form->find("email");
     auto password = form->find("password");
-    if (email == form->end() || password == form->end()) return LoginForm(400, p, "Enter your email and password.");
+    if (email == form->end() || password == form->end())
+      return LoginForm(400, p, "Enter your email and password.");
     Millis retry_after{0};
-    auto code = oauth.IssueCode(client, p.redirect_uri, p.code_challenge, p.scope, email->second, password->second,
-                                req.remote_addr.empty() ? "local" : req.remote_addr, &retry_after);
+    auto code =
+        oauth.IssueCode(client, p.redirect_uri, p.code_challenge, p.scope, email->second, password->second,
+                        req.remote_addr.empty() ? "local" : req.remote_addr, &retry_after);
     if (!code.ok()) {
-      if (code.status().code() == Code::kUnauthenticated) return LoginForm(401, p, "Invalid email or password.");
+      if (code.status().code() == Code::kUnauthenticated)
+        return LoginForm(401, p, "Invalid email or password.");
       if (code.status().code() == Code::kResourceExhausted) {
         Response r = LoginForm(429, p, "Too many failed attempts. Try again later.");
         r.headers.Set("Retry-After", RetryAfterSeconds(retry_after));

@@ -15,17 +15,19 @@ using testing::Str;
 
 constexpr const char* kRedirect = "https://app.example/callback";
 
-std::string Challenge(const std::string& verifier) { return crypto::Base64UrlEncode(crypto::Sha256(verifier)); }
+std::string Challenge(const std::string& verifier) {
+  return crypto::Base64UrlEncode(crypto::Sha256(verifier));
+}
 
 class AuthorizeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     int code = -1;
-    std::string out = env_.RunCommand("identity create-client",
-                                      {"--client-id=mobile", "--public=true",
-                                       "--grant-types=authorization_code,refresh_token",
-                                       std::string("--redirect-uris=") + kRedirect},
-                                      &code);
+    std::string out = env_.RunCommand(
+        "identity create-client",
+        {"--client-id=mobile", "--public=true", "--grant-types=authorization_code,refresh_token",
+         std::string("--redirect-uris=") + kRedirect},
+        &code);
     ASSERT_EQ(code, 0) << out;
     ASSERT_TRUE(env_.Start().ok());
     ASSERT_EQ(env_.RegisterUser("pat@example.com").status, 201);
@@ -33,7 +35,7 @@ class AuthorizeTest : public ::testing::Test {
 
   std::vector<std::pair<std::string, std::string>> Params(const std::string& challenge,
                                                           const std::string& state = "xyz") {
-    return {{"response_type", "code"}, {"client_id", "mobile"},          {"redirect_uri", kRedirect},
+    return {{"response_type", "code"},     {"client_id", "mobile"},           {"redirect_uri", kRedirect},
             {"code_challenge", challenge}, {"code_challenge_method", "S256"}, {"state", state}};
   }
 
@@ -64,7 +66,8 @@ class AuthorizeTest : public ::testing::Test {
 
 TEST_F(AuthorizeTest, CodeFlowWithPkceEndToEnd) {
   std::string verifier = crypto::RandomToken() + "-verifier";
-  auto page = env_.Get("/oauth2/authorize?" + FormEncode(Params(Challenge(verifier), "<script>alert(1)</script>")));
+  auto page =
+      env_.Get("/oauth2/authorize?" + FormEncode(Params(Challenge(verifier), "<script>alert(1)</script>")));
   ASSERT_EQ(page.status, 200) << page.body;
   EXPECT_NE(std::string(page.headers.Get("Content-Type").value_or("")).find("text/html"), std::string::npos);
   EXPECT_EQ(page.body.find("<script>"), std::string::npos);
@@ -80,16 +83,17 @@ TEST_F(AuthorizeTest, CodeFlowWithPkceEndToEnd) {
   // One-time code.
   EXPECT_EQ(Str(ParseObject(Exchange(code, verifier).body), "error"), "invalid_grant");
   // The refresh token works for this client.
-  auto refreshed = env_.PostForm("/oauth2/token", {{"grant_type", "refresh_token"},
-                                                   {"client_id", "mobile"},
-                                                   {"refresh_token", Str(t, "refresh_token")}});
+  auto refreshed = env_.PostForm(
+      "/oauth2/token",
+      {{"grant_type", "refresh_token"}, {"client_id", "mobile"}, {"refresh_token", Str(t, "refresh_token")}});
   EXPECT_EQ(refreshed.status, 200);
 }
 
 TEST_F(AuthorizeTest, WrongVerifierBurnsTheCode) {
   std::string verifier = crypto::RandomToken() + "-verifier";
   std::string code = Login(Challenge(verifier));
-  EXPECT_EQ(Str(ParseObject(Exchange(code, crypto::RandomToken() + "-other").body), "error"), "invalid_grant");
+  EXPECT_EQ(Str(ParseObject(Exchange(code, crypto::RandomToken() + "-other").body), "error"),
+            "invalid_grant");
   EXPECT_EQ(Str(ParseObject(Exchange(code, verifier).body), "error"), "invalid_grant");
 }
 
@@ -117,7 +121,8 @@ TEST_F(AuthorizeTest, PkceIsRequiredAndBadPasswordsShowTheForm) {
   auto fields = Params("too-short");
   auto r = env_.Get("/oauth2/authorize?" + FormEncode(fields));
   EXPECT_EQ(r.status, 302);
-  EXPECT_NE(std::string(r.headers.Get("Location").value_or("")).find("error=invalid_request"), std::string::npos);
+  EXPECT_NE(std::string(r.headers.Get("Location").value_or("")).find("error=invalid_request"),
+            std::string::npos);
   fields = Params(Challenge(crypto::RandomToken() + "-verifier"));
   fields[4].second = "plain";
   EXPECT_EQ(env_.Get("/oauth2/authorize?" + FormEncode(fields)).status, 302);

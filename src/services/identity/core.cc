@@ -15,22 +15,27 @@ std::vector<config::Key> ConfigKeys() {
        "generated into <data-dir>/identity.keys)."},
       {"identity-index-key", Type::kString, "", "Blind-index key for email lookups: base64url(32 bytes)."},
       {"identity-password-ops", Type::kInt, "2", "argon2id iterations for new password hashes.", positive},
-      {"identity-password-mem-kib", Type::kInt, "19456", "argon2id memory (KiB) for new password hashes.", positive},
+      {"identity-password-mem-kib", Type::kInt, "19456", "argon2id memory (KiB) for new password hashes.",
+       positive},
       {"identity-access-ttl", Type::kDuration, "15m", "Lifetime of access tokens."},
       {"identity-refresh-ttl", Type::kDuration, "720h", "Lifetime of refresh tokens."},
       {"identity-guest-ttl", Type::kDuration, "24h", "Lifetime of guest tokens."},
-      {"identity-key-rotation", Type::kDuration, "24h", "How long a signing key signs before a new one replaces it."},
-      {"identity-login-account-failures", Type::kInt, "5", "Failed sign-ins per account (15 min) before locking.",
-       positive},
-      {"identity-login-ip-failures", Type::kInt, "20", "Failed sign-ins per client IP per minute before blocking.",
-       positive},
+      {"identity-key-rotation", Type::kDuration, "24h",
+       "How long a signing key signs before a new one replaces it."},
+      {"identity-login-account-failures", Type::kInt, "5",
+       "Failed sign-ins per account (15 min) before locking.", positive},
+      {"identity-login-ip-failures", Type::kInt, "20",
+       "Failed sign-ins per client IP per minute before blocking.", positive},
       {"identity-bootstrap-admin-email", Type::kString, "", "Creates this admin at start when absent."},
-      {"identity-bootstrap-admin-password-file", Type::kString, "", "File holding the bootstrap admin's password."},
+      {"identity-bootstrap-admin-password-file", Type::kString, "",
+       "File holding the bootstrap admin's password."},
   };
 }
 
 Core::Core() = default;
-Core::~Core() { publisher_.Stop(); }
+Core::~Core() {
+  publisher_.Stop();
+}
 
 Status Core::Open(Runtime& rt, bool private_kv) {
   EMP_RETURN_IF_ERROR(crypto::Init());
@@ -65,8 +70,8 @@ Status Core::Open(Runtime& rt, bool private_kv) {
   to.access_ttl = cfg.Duration("identity-access-ttl");
   to.refresh_ttl = cfg.Duration("identity-refresh-ttl");
   to.guest_ttl = cfg.Duration("identity-guest-ttl");
-  keyring_ = std::make_unique<KeyRing>(*store_, data_keys_->aead, rt.clock(), cfg.Duration("identity-key-rotation"),
-                                       to.access_ttl, rt.public_url());
+  keyring_ = std::make_unique<KeyRing>(*store_, data_keys_->aead, rt.clock(),
+                                       cfg.Duration("identity-key-rotation"), to.access_ttl, rt.public_url());
   oauth_ = std::make_unique<OAuth>(*store_, *accounts_, *keyring_, rt.clock(), to);
   return Status::Ok();
 }

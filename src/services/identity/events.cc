@@ -18,12 +18,16 @@ boost::json::array Strings(const std::vector<std::string>& v) {
   return a;
 }
 
-std::string Rfc3339(int64_t ms) { return FormatRfc3339(SystemTime(std::chrono::milliseconds(ms))); }
+std::string Rfc3339(int64_t ms) {
+  return FormatRfc3339(SystemTime(std::chrono::milliseconds(ms)));
+}
 
 }  // namespace
 
-Outgoing UserRegistered(const std::string& user_id, const std::vector<std::string>& roles, int64_t created_at_ms) {
-  boost::json::object o{{"user_id", user_id}, {"roles", Strings(roles)}, {"created_at", Rfc3339(created_at_ms)}};
+Outgoing UserRegistered(const std::string& user_id, const std::vector<std::string>& roles,
+                        int64_t created_at_ms) {
+  boost::json::object o{
+      {"user_id", user_id}, {"roles", Strings(roles)}, {"created_at", Rfc3339(created_at_ms)}};
   return {"user.registered", user_id, json::Dump(o)};
 }
 
@@ -53,7 +57,9 @@ Status AddToOutbox(sql::Tx& tx, const Events& events) {
 }
 
 Publisher::Publisher() = default;
-Publisher::~Publisher() { Stop(); }
+Publisher::~Publisher() {
+  Stop();
+}
 
 Status Publisher::Start(sql::Database& db, bus::Bus& bus) {
   EMP_RETURN_IF_ERROR(bus.EnsureTopic(std::string(kUserTopic), 8));

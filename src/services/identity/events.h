@@ -30,7 +30,8 @@ struct Outgoing {
 };
 using Events = std::vector<Outgoing>;
 
-Outgoing UserRegistered(const std::string& user_id, const std::vector<std::string>& roles, int64_t created_at_ms);
+Outgoing UserRegistered(const std::string& user_id, const std::vector<std::string>& roles,
+                        int64_t created_at_ms);
 Outgoing UserUpdated(const std::string& user_id, const std::vector<std::string>& fields);
 Outgoing UserLoggedIn(const std::string& user_id, const std::string& client_id, const std::string& grant_type,
                       int64_t at_ms);

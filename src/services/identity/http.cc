@@ -17,24 +17,38 @@ using boost::json::object;
 using http::Request;
 using http::Response;
 
-std::string Rfc3339(int64_t ms) { return FormatRfc3339(SystemTime(std::chrono::milliseconds(ms))); }
+std::string Rfc3339(int64_t ms) {
+  return FormatRfc3339(SystemTime(std::chrono::milliseconds(ms)));
+}
 
 object UserJson(const User& u) {
   array roles;
   for (const auto& r : u.roles) roles.emplace_back(r);
-  object o{{"id", u.id}, {"email", u.email}, {"name", u.name}, {"roles", std::move(roles)},
-           {"created_at", Rfc3339(u.created_at)}, {"updated_at", Rfc3339(u.updated_at)}};
+  object o{{"id", u.id},
+           {"email", u.email},
+           {"name", u.name},
+           {"roles", std::move(roles)},
+           {"created_at", Rfc3339(u.created_at)},
+           {"updated_at", Rfc3339(u.updated_at)}};
   o["phone"] = u.phone.empty() ? boost::json::value(nullptr) : boost::json::value(u.phone);
   return o;
 }
 
 object AddressJson(const Address& a) {
-  return object{{"id", a.id},         {"name", a.name},     {"line1", a.line1},
-                {"line2", a.line2},   {"city", a.city},     {"region", a.region},
-                {"postal_code", a.postal_code}, {"country", a.country}, {"created_at", Rfc3339(a.created_at)}};
+  return object{{"id", a.id},
+                {"name", a.name},
+                {"line1", a.line1},
+                {"line2", a.line2},
+                {"city", a.city},
+                {"region", a.region},
+                {"postal_code", a.postal_code},
+                {"country", a.country},
+                {"created_at", Rfc3339(a.created_at)}};
 }
 
-Response Json(int status, const boost::json::value& v) { return Response::Json(status, json::Dump(v)); }
+Response Json(int status, const boost::json::value& v) {
+  return Response::Json(status, json::Dump(v));
+}
 
 Response ValidationProblem(const Request& req, const FieldErrors& errors) {
   std::vector<http::FieldError> out;
@@ -44,7 +58,8 @@ Response ValidationProblem(const Request& req, const FieldErrors& errors) {
 
 Response Failure(const Request& req, const Status& s, const FieldErrors& errors = {}) {
   if (s.code() == Code::kInvalidArgument && !errors.empty()) return ValidationProblem(req, errors);
-  if (s.code() >= Code::kInternal) log::Error("identity request failed", {{"route", req.path}, {"error", s.ToString()}});
+  if (s.code() >= Code::kInternal)
+    log::Error("identity request failed", {{"route", req.path}, {"error", s.ToString()}});
   return http::ProblemFrom(s, req.path);
 }
 
@@ -76,7 +91,8 @@ Response OAuthErrorResponse(const OAuthError& e, bool basic_auth) {
   if (!e.description.empty()) o["error_description"] = e.description;
   Response r = Json(e.http_status, o);
   r.headers.Set("Cache-Control", "no-store");
-  if (e.http_status == 401) r.headers.Set("WWW-Authenticate", basic_auth ? "Basic realm=\"emporium\"" : "Bearer");
+  if (e.http_status == 401)
+    r.headers.Set("WWW-Authenticate", basic_auth ? "Basic realm=\"emporium\"" : "Bearer");
   return r;
 }
 
@@ -111,7 +127,9 @@ std::string Get(const std::map<std::string, std::string>& form, const char* name
   return it == form.end() ? std::string() : it->second;
 }
 
-std::string IpOf(const Request& req) { return req.remote_addr.empty() ? "local" : req.remote_addr; }
+std::string IpOf(const Request& req) {
+  return req.remote_addr.empty() ? "local" : req.remote_addr;
+}
 
 class Routes {
  public:
@@ -140,7 +158,8 @@ class Routes {
 
   Response Token(Request& req) {
     if (!IsForm(req)) {
-      return OAuthErrorResponse({"invalid_request", "the body must be application/x-www-form-urlencoded"}, false);
+      return OAuthErrorResponse({"invalid_request", "the body must be application/x-www-form-urlencoded"},
+                                false);
     }
     auto form = ParseForm(req.body);
     if (!form.ok()) return OAuthErrorResponse({"invalid_request", form.status().message()}, false);
@@ -169,7 +188,8 @@ class Routes {
 
   Response Revoke(Request& req) {
     if (!IsForm(req)) {
-      return OAuthErrorResponse({"invalid_request", "the body must be application/x-www-form-urlencoded"}, false);
+      return OAuthErrorResponse({"invalid_request", "the body must be application/x-www-form-urlencoded"},
+                                false);
     }
     auto form = ParseForm(req.body);
     if (!form.ok()) return OAuthErrorResponse({"invalid_request", form.status().message()}, false);
@@ -214,14 +234,17 @@ class Routes {
         {"jwks_uri", i + "/.well-known/jwks.json"},
         {"userinfo_endpoint", i + "/v1/me"},
         {"response_types_supported", array{"code"}},
-        {"grant_types_supported", array{"authorization_code", "refresh_token", "password", "client_credentials"}},
+        {"grant_types_supported",
+         array{"authorization_code", "refresh_token", "password", "client_credentials"}},
         {"code_challenge_methods_supported", array{"S256"}},
         {"token_endpoint_auth_methods_supported", array{"none", "client_secret_basic", "client_secret_post"}},
-        {"revocation_endpoint_auth_methods_supported", array{"none", "client_secret_basic", "client_secret_post"}},
+        {"revocation_endpoint_auth_methods_supported",
+         array{"none", "client_secret_basic", "client_secret_post"}},
         {"subject_types_supported", array{"public"}},
         {"id_token_signing_alg_values_supported", array{"ES256"}},
         {"scopes_supported", array{"openid", "profile", "email"}},
-        {"claims_supported", array{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "roles", "client_id", "scope"}},
+        {"claims_supported",
+         array{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "roles", "client_id", "scope"}},
     };
     Response r = Json(200, o);
     r.headers.Set("Cache-Control", "public, max-age=300");
@@ -283,7 +306,8 @@ class Routes {
     if (!errors.empty()) return ValidationProblem(req, errors);
     auto a = d_.accounts.AddAddress(p->UserId(), in, &errors);
     if (!a.ok()) {
-      if (a.status().code() == Code::kResourceExhausted) return http::Problem(409, a.status().message(), req.path);
+      if (a.status().code() == Code::kResourceExhausted)
+        return http::Problem(409, a.status().message(), req.path);
       return Failure(req, a.status(), errors);
     }
     Response r = Json(201, AddressJson(*a));
@@ -353,12 +377,15 @@ Result<std::map<std::string, std::string>> ParseForm(std::string_view body) {
     size_t eq = pair.find('=');
     std::string key = http::PercentDecode(pair.substr(0, eq), true);
     std::string value = eq == std::string_view::npos ? "" : http::PercentDecode(pair.substr(eq + 1), true);
-    if (!out.emplace(key, std::move(value)).second) return InvalidArgument("parameter '" + key + "' is repeated");
+    if (!out.emplace(key, std::move(value)).second)
+      return InvalidArgument("parameter '" + key + "' is repeated");
   }
   return out;
 }
 
-std::string RetryAfterSeconds(Millis wait) { return std::to_string(std::max<int64_t>(1, (wait.count() + 999) / 1000)); }
+std::string RetryAfterSeconds(Millis wait) {
+  return std::to_string(std::max<int64_t>(1, (wait.count() + 999) / 1000));
+}
 
 Status AddRoutes(http::Router& router, HttpDeps deps) {
   using auth::Access;

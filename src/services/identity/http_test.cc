@@ -19,7 +19,9 @@ using testing::kPassword;
 using testing::ParseObject;
 using testing::Str;
 
-std::string ContentType(const http::Response& r) { return std::string(r.headers.Get("Content-Type").value_or("")); }
+std::string ContentType(const http::Response& r) {
+  return std::string(r.headers.Get("Content-Type").value_or(""));
+}
 
 TEST(IdentityHttp, RegisterSignInAndReadProfile) {
   Env env;
@@ -100,8 +102,10 @@ TEST(IdentityHttp, TokenEndpointErrorsFollowRfc6749) {
   auto unknown_user = env.PasswordGrant("nobody@example.com");
   EXPECT_EQ(Str(ParseObject(unknown_user.body), "error"), "invalid_grant");
 
-  auto bad_client = env.PostForm("/oauth2/token", {{"grant_type", "password"}, {"client_id", "evil"},
-                                                   {"username", "carol@example.com"}, {"password", kPassword}});
+  auto bad_client = env.PostForm("/oauth2/token", {{"grant_type", "password"},
+                                                   {"client_id", "evil"},
+                                                   {"username", "carol@example.com"},
+                                                   {"password", kPassword}});
   EXPECT_EQ(bad_client.status, 401);
   EXPECT_EQ(Str(ParseObject(bad_client.body), "error"), "invalid_client");
 
@@ -111,7 +115,8 @@ TEST(IdentityHttp, TokenEndpointErrorsFollowRfc6749) {
 
   auto unsupported = env.PostForm("/oauth2/token", {{"grant_type", "implicit"}, {"client_id", "storefront"}});
   EXPECT_EQ(Str(ParseObject(unsupported.body), "error"), "unsupported_grant_type");
-  auto not_allowed = env.PostForm("/oauth2/token", {{"grant_type", "client_credentials"}, {"client_id", "storefront"}});
+  auto not_allowed =
+      env.PostForm("/oauth2/token", {{"grant_type", "client_credentials"}, {"client_id", "storefront"}});
   EXPECT_EQ(Str(ParseObject(not_allowed.body), "error"), "unauthorized_client");
 }
 
@@ -120,8 +125,9 @@ TEST(IdentityHttp, RefreshRotatesAndReuseRevokesTheFamily) {
   ASSERT_TRUE(env.Start().ok());
   auto t0 = env.SignUp("dan@example.com");
   auto refresh = [&](const std::string& token) {
-    return env.PostForm("/oauth2/token",
-                        {{"grant_type", "refresh_token"}, {"client_id", "storefront"}, {"refresh_token", token}});
+    return env.PostForm(
+        "/oauth2/token",
+        {{"grant_type", "refresh_token"}, {"client_id", "storefront"}, {"refresh_token", token}});
   };
   std::string r0 = Str(t0, "refresh_token");
   auto a1 = refresh(r0);
@@ -152,7 +158,8 @@ TEST(IdentityHttp, RevokeEndsTheFamilyAndIgnoresUnknownTokens) {
   ASSERT_TRUE(env.Start().ok());
   auto t = env.SignUp("erin@example.com");
   EXPECT_EQ(env.PostForm("/oauth2/revoke", {{"token", "unknown"}, {"client_id", "storefront"}}).status, 200);
-  auto revoked = env.PostForm("/oauth2/revoke", {{"token", Str(t, "refresh_token")}, {"client_id", "storefront"}});
+  auto revoked =
+      env.PostForm("/oauth2/revoke", {{"token", Str(t, "refresh_token")}, {"client_id", "storefront"}});
   EXPECT_EQ(revoked.status, 200);
   auto use = env.PostForm("/oauth2/token", {{"grant_type", "refresh_token"},
                                             {"client_id", "storefront"},
@@ -165,15 +172,16 @@ TEST(IdentityHttp, ClientCredentialsForAConfidentialClient) {
   Env env;
   ASSERT_TRUE(env.Start().ok());
   int code = -1;
-  std::string out = env.RunCommand("identity create-client", {"--client-id=reporting", "--roles=support"}, &code);
+  std::string out =
+      env.RunCommand("identity create-client", {"--client-id=reporting", "--roles=support"}, &code);
   ASSERT_EQ(code, 0) << out;
   size_t at = out.find("client_secret=");
   ASSERT_NE(at, std::string::npos) << out;
   std::string secret = out.substr(at + 14, out.find('\n', at) - at - 14);
 
-  auto ok = env.PostForm("/oauth2/token", {{"grant_type", "client_credentials"},
-                                           {"client_id", "reporting"},
-                                           {"client_secret", secret}});
+  auto ok = env.PostForm(
+      "/oauth2/token",
+      {{"grant_type", "client_credentials"}, {"client_id", "reporting"}, {"client_secret", secret}});
   ASSERT_EQ(ok.status, 200) << ok.body;
   auto t = ParseObject(ok.body);
   EXPECT_TRUE(Str(t, "refresh_token").empty());
@@ -183,9 +191,9 @@ TEST(IdentityHttp, ClientCredentialsForAConfidentialClient) {
   EXPECT_EQ(claims->sub, "client:reporting");
   EXPECT_EQ(claims->roles, std::vector<std::string>{"support"});
 
-  auto wrong = env.PostForm("/oauth2/token", {{"grant_type", "client_credentials"},
-                                              {"client_id", "reporting"},
-                                              {"client_secret", secret + "x"}});
+  auto wrong = env.PostForm(
+      "/oauth2/token",
+      {{"grant_type", "client_credentials"}, {"client_id", "reporting"}, {"client_secret", secret + "x"}});
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(Str(ParseObject(wrong.body), "error"), "invalid_client");
   // HTTP Basic client authentication (RFC 6749 §2.3.1).
@@ -218,12 +226,16 @@ TEST(IdentityHttp, GuestTokensAndMergeEvent) {
   EXPECT_EQ(env.Get("/v1/me", guest_token).status, 403);
 
   ASSERT_EQ(env.RegisterUser("fay@example.com").status, 201);
-  auto bad_guest = env.PostForm("/oauth2/token", {{"grant_type", "password"}, {"client_id", "storefront"},
-                                                  {"username", "fay@example.com"}, {"password", kPassword},
+  auto bad_guest = env.PostForm("/oauth2/token", {{"grant_type", "password"},
+                                                  {"client_id", "storefront"},
+                                                  {"username", "fay@example.com"},
+                                                  {"password", kPassword},
                                                   {"guest_token", "forged"}});
   EXPECT_EQ(Str(ParseObject(bad_guest.body), "error"), "invalid_request");
-  auto merged = env.PostForm("/oauth2/token", {{"grant_type", "password"}, {"client_id", "storefront"},
-                                               {"username", "fay@example.com"}, {"password", kPassword},
+  auto merged = env.PostForm("/oauth2/token", {{"grant_type", "password"},
+                                               {"client_id", "storefront"},
+                                               {"username", "fay@example.com"},
+                                               {"password", kPassword},
                                                {"guest_token", guest_token}});
   ASSERT_EQ(merged.status, 200) << merged.body;
 
@@ -253,11 +265,13 @@ TEST(IdentityHttp, ProfileUpdates) {
   Env env;
   ASSERT_TRUE(env.Start().ok());
   std::string at = Str(env.SignUp("gus@example.com"), "access_token");
-  auto ok = env.Call(Method::kPatch, "/v1/me", R"({"name":"Gus G","phone":"+49 30 1234567"})", "application/json", at);
+  auto ok = env.Call(Method::kPatch, "/v1/me", R"({"name":"Gus G","phone":"+49 30 1234567"})",
+                     "application/json", at);
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(Str(ParseObject(ok.body), "phone"), "+49 30 1234567");
   EXPECT_EQ(Str(ParseObject(env.Get("/v1/me", at).body), "name"), "Gus G");
-  auto bad = env.Call(Method::kPatch, "/v1/me", R"({"phone":"call me","email":"x@y.z"})", "application/json", at);
+  auto bad =
+      env.Call(Method::kPatch, "/v1/me", R"({"phone":"call me","email":"x@y.z"})", "application/json", at);
   ASSERT_EQ(bad.status, 422);
   EXPECT_NE(bad.body.find("\"phone\""), std::string::npos);
   EXPECT_NE(bad.body.find("\"email\""), std::string::npos);
@@ -269,7 +283,8 @@ TEST(IdentityHttp, AddressesBelongToTheirOwnerOnly) {
   ASSERT_TRUE(env.Start().ok());
   std::string a = Str(env.SignUp("alice@example.com"), "access_token");
   std::string b = Str(env.SignUp("bert@example.com"), "access_token");
-  const char* addr = R"({"name":"Alice","line1":"1 Main St","city":"Berlin","postal_code":"10115","country":"DE"})";
+  const char* addr =
+      R"({"name":"Alice","line1":"1 Main St","city":"Berlin","postal_code":"10115","country":"DE"})";
   auto created = env.Call(Method::kPost, "/v1/me/addresses", addr, "application/json", a);
   ASSERT_EQ(created.status, 201) << created.body;
   std::string id = Str(ParseObject(created.body), "id");
@@ -297,7 +312,8 @@ TEST(IdentityHttp, AdminListsUsersCustomersCannot) {
   std::filesystem::create_directories(dir);
   std::string pwfile = dir + "/admin.pw";
   std::ofstream(pwfile) << "an admin passphrase 42\n";
-  Env env({"--identity-bootstrap-admin-email=root@shop.test", "--identity-bootstrap-admin-password-file=" + pwfile});
+  Env env({"--identity-bootstrap-admin-email=root@shop.test",
+           "--identity-bootstrap-admin-password-file=" + pwfile});
   ASSERT_TRUE(env.Start().ok());
   std::string customer = Str(env.SignUp("cust@example.com"), "access_token");
   EXPECT_EQ(env.Get("/v1/admin/users", customer).status, 403);
@@ -347,7 +363,8 @@ TEST(IdentityHttp, FiftyWrongPasswordsAreThrottled) {
   ASSERT_TRUE(env2.Start().ok());
   int ip_throttled = 0;
   for (int i = 0; i < 30; ++i) {
-    if (env2.PasswordGrant("user" + std::to_string(i) + "@example.com", "wrong password!", "203.0.113.9").status == 429) {
+    if (env2.PasswordGrant("user" + std::to_string(i) + "@example.com", "wrong password!", "203.0.113.9")
+            .status == 429) {
       ++ip_throttled;
     }
   }
@@ -380,7 +397,8 @@ TEST(IdentityHttp, AccessTokensExpireAndTamperingIsRejected) {
   env.clock().Advance(std::chrono::minutes(16));
   auto expired = env.Get("/v1/me", at);
   EXPECT_EQ(expired.status, 401);
-  EXPECT_NE(std::string(expired.headers.Get("WWW-Authenticate").value_or("")).find("invalid_token"), std::string::npos);
+  EXPECT_NE(std::string(expired.headers.Get("WWW-Authenticate").value_or("")).find("invalid_token"),
+            std::string::npos);
 }
 
 TEST(IdentityHttp, SigningKeysRotateAndOldKeysStayUntilTheirTokensExpire) {
@@ -441,12 +459,14 @@ TEST(IdentityHttp, NoSecretsInLogsNoPlaintextPiiOnDisk) {
     env.Call(Method::kPost, "/v1/me/addresses",
              R"({"line1":"742 Evergreen Terrace","city":"Springfield","postal_code":"49007","country":"US"})",
              "application/json", access);
-    env.PostForm("/oauth2/token", {{"grant_type", "refresh_token"}, {"client_id", "storefront"}, {"refresh_token", refresh}});
+    env.PostForm("/oauth2/token",
+                 {{"grant_type", "refresh_token"}, {"client_id", "storefront"}, {"refresh_token", refresh}});
     env.rt().Stop();
     log::Flush();
   }
   log::SetSink(nullptr);
-  for (const std::string& secret : {std::string(kPassword), std::string("not the password"), refresh, access}) {
+  for (const std::string& secret :
+       {std::string(kPassword), std::string("not the password"), refresh, access}) {
     EXPECT_EQ(logs.find(secret), std::string::npos) << "a secret reached the logs";
   }
   ASSERT_NE(logs.find("user registered"), std::string::npos);  // the sink did capture our lines
@@ -473,7 +493,8 @@ TEST(IdentityHttp, KeysFileIsPrivateAndReusedAcrossRestarts) {
     ASSERT_EQ(env.RegisterUser("mo@example.com").status, 201);
   }
   auto perms = std::filesystem::status(dir / "identity.keys").permissions();
-  EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_EQ(perms & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   Env again({}, dir);
   ASSERT_TRUE(again.Start().ok());
   EXPECT_EQ(again.PasswordGrant("mo@example.com").status, 200);
@@ -493,7 +514,8 @@ TEST(IdentityHttp, CreateUserCommand) {
   std::string pw = (env.dir() / "pw").string();
   std::ofstream(pw) << "a long support passphrase\n";
   int code = -1;
-  env.RunCommand("admin create-user", {"--email=sue@shop.test", "--password-file=" + pw, "--roles=support"}, &code);
+  env.RunCommand("admin create-user", {"--email=sue@shop.test", "--password-file=" + pw, "--roles=support"},
+                 &code);
   EXPECT_EQ(code, 0);
   env.RunCommand("admin create-user", {"--email=sue@shop.test", "--password-file=" + pw}, &code);
   EXPECT_EQ(code, 1);  // exists
@@ -502,8 +524,9 @@ TEST(IdentityHttp, CreateUserCommand) {
   ASSERT_TRUE(env.Start().ok());
   auto t = env.PasswordGrant("sue@shop.test", "a long support passphrase");
   ASSERT_EQ(t.status, 200);
-  auto claims = auth::Verifier::FromJwks(env.Get("/.well-known/jwks.json").body)
-                    ->Verify(Str(ParseObject(t.body), "access_token"), {"https://shop.test", "emporium"}, env.clock());
+  auto claims =
+      auth::Verifier::FromJwks(env.Get("/.well-known/jwks.json").body)
+          ->Verify(Str(ParseObject(t.body), "access_token"), {"https://shop.test", "emporium"}, env.clock());
   ASSERT_TRUE(claims.ok());
   EXPECT_EQ(claims->roles, std::vector<std::string>{"support"});
 }

@@ -57,7 +57,8 @@ Result<std::pair<std::string, std::string>> LoadOrCreateFile(const std::filesyst
     std::stringstream ss;
     ss << in.rdbuf();
     auto doc = json::Parse(ss.str());
-    if (!doc.ok() || !doc->is_object()) return FailedPrecondition(path.string() + " is not a valid keys file");
+    if (!doc.ok() || !doc->is_object())
+      return FailedPrecondition(path.string() + " is not a valid keys file");
     const auto& o = doc->as_object();
     auto d = o.if_contains("data_key");
     auto i = o.if_contains("index_key");

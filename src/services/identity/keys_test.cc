@@ -7,7 +7,9 @@
 namespace emporium::identity {
 namespace {
 
-std::string Key() { return crypto::Base64UrlEncode(crypto::RandomBytes(32)); }
+std::string Key() {
+  return crypto::Base64UrlEncode(crypto::RandomBytes(32));
+}
 
 TEST(DataKeys, ConfiguredKeyRingWithRotation) {
   ASSERT_TRUE(crypto::Init().ok());

@@ -21,7 +21,7 @@ struct User {
 
 struct Address {
   std::string id;
-  std::string name;  // recipient
+  std::string name;                                              // recipient
   std::string line1, line2, city, region, postal_code, country;  // country: ISO 3166-1 alpha-2
   int64_t created_at = 0;
 };
@@ -35,8 +35,8 @@ using FieldErrors = std::vector<FieldError>;
 
 struct TokenResponse {
   std::string access_token;
-  int64_t expires_in = 0;      // seconds
-  std::string refresh_token;   // empty for guests and client_credentials
+  int64_t expires_in = 0;     // seconds
+  std::string refresh_token;  // empty for guests and client_credentials
   std::string scope;
 };
 

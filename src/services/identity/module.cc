@@ -76,7 +76,8 @@ class IdentityModule final : public emporium::Module {
           "set both identity-bootstrap-admin-email and identity-bootstrap-admin-password-file (or neither)");
     }
     EMP_ASSIGN_OR_RETURN(std::string password, ReadPasswordFile(file));
-    EMP_ASSIGN_OR_RETURN(bool created, CreateUser(core_.accounts(), {email, password, "Administrator", {"admin"}}));
+    EMP_ASSIGN_OR_RETURN(bool created,
+                         CreateUser(core_.accounts(), {email, password, "Administrator", {"admin"}}));
     if (created) log::Info("bootstrap admin created");
     return Status::Ok();
   }
@@ -161,13 +162,15 @@ ModuleDef Module() {
       .make = [](Runtime& rt) { return std::make_unique<IdentityModule>(rt); },
       .commands =
           {
-              Command{"admin create-user", "Create a user (an admin by default) with a password read from a file.",
+              Command{"admin create-user",
+                      "Create a user (an admin by default) with a password read from a file.",
                       {{"email", Type::kString, "", "Email of the user."},
                        {"password-file", Type::kString, "", "File whose first line is the password."},
                        {"name", Type::kString, "", "Display name (default: Administrator)."},
                        {"roles", Type::kList, "admin", "Roles: customer, support, admin."}},
                       CreateUserCommand},
-              Command{"identity create-client", "Register an OAuth2 client; prints a confidential client's secret once.",
+              Command{"identity create-client",
+                      "Register an OAuth2 client; prints a confidential client's secret once.",
                       {{"client-id", Type::kString, "", "The client's id."},
                        {"roles", Type::kList, "", "Roles of its client_credentials tokens."},
                        {"grant-types", Type::kList, "client_credentials",

@@ -23,7 +23,9 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
-std::string HashHex(std::string_view token) { return crypto::HexEncode(crypto::Sha256(token)); }
+std::string HashHex(std::string_view token) {
+  return crypto::HexEncode(crypto::Sha256(token));
+}
 
 OAuthError Err(std::string code, std::string description, int status = 400) {
   return OAuthError{std::move(code), std::move(description), status, Millis(0)};
@@ -31,7 +33,8 @@ OAuthError Err(std::string code, std::string description, int status = 400) {
 
 OAuthError ServerError(const Status& s) {
   log::Error("identity token endpoint failed", {{"error", s.ToString()}});
-  return Err("server_error", "the server could not complete the request", s.code() == Code::kUnavailable ? 503 : 500);
+  return Err("server_error", "the server could not complete the request",
+             s.code() == Code::kUnavailable ? 503 : 500);
 }
 
 OAuthError FromAuthFailure(const Status& s, Millis retry_after) {
@@ -46,7 +49,8 @@ OAuthError FromAuthFailure(const Status& s, Millis retry_after) {
 bool ValidVerifier(std::string_view v) {
   if (v.size() < 43 || v.size() > 128) return false;
   for (char c : v) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_' && c != '~') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_' && c != '~')
+      return false;
   }
   return true;
 }
@@ -59,15 +63,17 @@ OAuth::OAuth(Store& store, Accounts& accounts, KeyRing& keys, Clock& clock, Toke
 Result<Client> OAuth::FindClient(const std::string& client_id) {
   EMP_ASSIGN_OR_RETURN(auto row, store_.FindClient(client_id));
   if (!row) return NotFound("unknown client");
-  return Client{row->client_id, row->secret_hash, Words(row->redirect_uris), Words(row->grant_types),
-                Words(row->roles), row->first_party};
+  return Client{row->client_id,          row->secret_hash,  Words(row->redirect_uris),
+                Words(row->grant_types), Words(row->roles), row->first_party};
 }
 
-std::variant<Client, OAuthError> OAuth::AuthenticateClient(const std::string& client_id, const std::string& secret) {
+std::variant<Client, OAuthError> OAuth::AuthenticateClient(const std::string& client_id,
+                                                           const std::string& secret) {
   if (client_id.empty()) return Err("invalid_client", "client_id is required", 401);
   auto client = FindClient(client_id);
   if (!client.ok()) {
-    if (client.status().code() == Code::kNotFound) return Err("invalid_client", "client authentication failed", 401);
+    if (client.status().code() == Code::kNotFound)
+      return Err("invalid_client", "client authentication failed", 401);
     return ServerError(client.status());
   }
   bool confidential = !client->secret_hash.empty();
@@ -82,8 +88,8 @@ TokenResult OAuth::Token(const TokenRequest& req) {
   auto auth = AuthenticateClient(req.client_id, req.client_secret);
   if (auto* e = std::get_if<OAuthError>(&auth)) return *e;
   const Client& client = std::get<Client>(auth);
-  if (req.grant_type != "password" && req.grant_type != "refresh_token" && req.grant_type != "client_credentials" &&
-      req.grant_type != "authorization_code") {
+  if (req.grant_type != "password" && req.grant_type != "refresh_token" &&
+      req.grant_type != "client_credentials" && req.grant_type != "authorization_code") {
     return Err("unsupported_grant_type", "grant_type is not supported");
   }
   if (!client.Allows(req.grant_type)) {
@@ -113,21 +119,32 @@ Result<std::string> OAuth::AccessToken(const std::string& subject, const std::ve
 
 TokenResult OAuth::IssueForUser(const User& user, const Client& client, const std::string& scope,
                                 const std::string& grant_type, Events events) {
-  auto access = AccessToken("user:" + user.id, user.roles, client.client_id, scope, false, options_.access_ttl);
+  auto access =
+      AccessToken("user:" + user.id, user.roles, client.client_id, scope, false, options_.access_ttl);
   if (!access.ok()) return ServerError(access.status());
   std::string refresh = crypto::RandomToken();
   int64_t now = UnixMillis(clock_.WallNow());
-  RefreshRow row{HashHex(refresh), NewUuidV7(), user.id, client.client_id, scope, now, now + options_.refresh_ttl.count()};
+  RefreshRow row{HashHex(refresh),
+                 NewUuidV7(),
+                 user.id,
+                 client.client_id,
+                 scope,
+                 now,
+                 now + options_.refresh_ttl.count()};
   events.insert(events.begin(), UserLoggedIn(user.id, client.client_id, grant_type, now));
   if (Status s = store_.InsertRefresh(row, events); !s.ok()) return ServerError(s);
-  log::Info("tokens issued", {{"user_id", user.id}, {"client_id", client.client_id}, {"grant_type", grant_type}});
-  return TokenResponse{std::move(access).value(), options_.access_ttl.count() / 1000, std::move(refresh), scope};
+  log::Info("tokens issued",
+            {{"user_id", user.id}, {"client_id", client.client_id}, {"grant_type", grant_type}});
+  return TokenResponse{std::move(access).value(), options_.access_ttl.count() / 1000, std::move(refresh),
+                       scope};
 }
 
 TokenResult OAuth::PasswordGrant(const Client& client, const TokenRequest& req) {
   // The resource-owner password grant hands the password to the client: first-party only.
-  if (!client.first_party) return Err("unauthorized_client", "the password grant is for first-party clients only");
-  if (req.username.empty() || req.password.empty()) return Err("invalid_request", "username and password are required");
+  if (!client.first_party)
+    return Err("unauthorized_client", "the password grant is for first-party clients only");
+  if (req.username.empty() || req.password.empty())
+    return Err("invalid_request", "username and password are required");
   std::string guest_id;
   if (!req.guest_token.empty()) {
     auto guest = keys_.Verify(req.guest_token);
@@ -156,26 +173,28 @@ TokenResult OAuth::RefreshGrant(const Client& client, const TokenRequest& req) {
   auto outcome = store_.RotateRefresh(HashHex(req.refresh_token), client.client_id, now, next_row, &old);
   if (!outcome.ok()) return ServerError(outcome.status());
   switch (*outcome) {
-    case RotateOutcome::kRotated:
-      break;
+    case RotateOutcome::kRotated: break;
     case RotateOutcome::kReused:
-      log::Warn("refresh token reused; family revoked", {{"user_id", old.user_id}, {"client_id", old.client_id}});
+      log::Warn("refresh token reused; family revoked",
+                {{"user_id", old.user_id}, {"client_id", old.client_id}});
       return Err("invalid_grant", "refresh token is not valid");
-    default:
-      return Err("invalid_grant", "refresh token is not valid");
+    default: return Err("invalid_grant", "refresh token is not valid");
   }
   auto user = accounts_.Get(old.user_id);
   if (!user.ok()) {
     if (user.status().code() == Code::kNotFound) return Err("invalid_grant", "refresh token is not valid");
     return ServerError(user.status());
   }
-  auto access = AccessToken("user:" + user->id, user->roles, client.client_id, old.scope, false, options_.access_ttl);
+  auto access =
+      AccessToken("user:" + user->id, user->roles, client.client_id, old.scope, false, options_.access_ttl);
   if (!access.ok()) return ServerError(access.status());
-  return TokenResponse{std::move(access).value(), options_.access_ttl.count() / 1000, std::move(next), old.scope};
+  return TokenResponse{std::move(access).value(), options_.access_ttl.count() / 1000, std::move(next),
+                       old.scope};
 }
 
 TokenResult OAuth::ClientCredentialsGrant(const Client& client, const TokenRequest& req) {
-  if (client.secret_hash.empty()) return Err("unauthorized_client", "client_credentials needs a confidential client");
+  if (client.secret_hash.empty())
+    return Err("unauthorized_client", "client_credentials needs a confidential client");
   auto access = AccessToken("client:" + client.client_id, client.roles, client.client_id, req.scope, false,
                             options_.access_ttl);
   if (!access.ok()) return ServerError(access.status());
@@ -199,7 +218,8 @@ TokenResult OAuth::CodeGrant(const Client& client, const TokenRequest& req) {
   }
   auto user = accounts_.Get(row.user_id);
   if (!user.ok()) {
-    if (user.status().code() == Code::kNotFound) return Err("invalid_grant", "authorization code is not valid");
+    if (user.status().code() == Code::kNotFound)
+      return Err("invalid_grant", "authorization code is not valid");
     return ServerError(user.status());
   }
   return IssueForUser(*user, client, row.scope, "authorization_code", {});
@@ -228,7 +248,8 @@ Result<Client> OAuth::AuthorizeClient(const std::string& client_id, const std::s
     if (client.status().code() == Code::kNotFound) return InvalidArgument("unknown client_id");
     return client.status();
   }
-  if (!client->Allows("authorization_code")) return InvalidArgument("this client may not use the authorization code flow");
+  if (!client->Allows("authorization_code"))
+    return InvalidArgument("this client may not use the authorization code flow");
   for (const auto& uri : client->redirect_uris) {
     if (uri == redirect_uri) return client;
   }
@@ -237,11 +258,16 @@ Result<Client> OAuth::AuthorizeClient(const std::string& client_id, const std::s
 
 Result<std::string> OAuth::IssueCode(const Client& client, const std::string& redirect_uri,
                                      const std::string& code_challenge, const std::string& scope,
-                                     const std::string& email, const std::string& password, const std::string& ip,
-                                     Millis* retry_after) {
+                                     const std::string& email, const std::string& password,
+                                     const std::string& ip, Millis* retry_after) {
   EMP_ASSIGN_OR_RETURN(User user, accounts_.Authenticate(email, password, ip, retry_after));
   std::string code = crypto::RandomToken();
-  CodeRow row{HashHex(code), client.client_id, user.id, redirect_uri, code_challenge, scope,
+  CodeRow row{HashHex(code),
+              client.client_id,
+              user.id,
+              redirect_uri,
+              code_challenge,
+              scope,
               UnixMillis(clock_.WallNow()) + options_.code_ttl.count()};
   EMP_RETURN_IF_ERROR(store_.InsertCode(row));
   return code;
@@ -249,8 +275,9 @@ Result<std::string> OAuth::IssueCode(const Client& client, const std::string& re
 
 Result<std::string> OAuth::CreateClient(const Client& client, bool confidential) {
   std::string secret = confidential ? crypto::RandomToken() : "";
-  ClientRow row{client.client_id, confidential ? HashHex(secret) : "", Join(client.redirect_uris),
-                Join(client.grant_types), Join(client.roles), client.first_party};
+  ClientRow row{client.client_id,           confidential ? HashHex(secret) : "",
+                Join(client.redirect_uris), Join(client.grant_types),
+                Join(client.roles),         client.first_party};
   EMP_RETURN_IF_ERROR(store_.InsertClient(row, UnixMillis(clock_.WallNow())));
   return secret;
 }

@@ -29,9 +29,9 @@ struct TokenOptions {
 // The parameters of POST /oauth2/token (RFC 6749 §4), already form-decoded.
 struct TokenRequest {
   std::string grant_type, client_id, client_secret, scope;
-  std::string username, password, guest_token;  // password
-  std::string refresh_token;                     // refresh_token
-  std::string code, redirect_uri, code_verifier; // authorization_code
+  std::string username, password, guest_token;    // password
+  std::string refresh_token;                      // refresh_token
+  std::string code, redirect_uri, code_verifier;  // authorization_code
   std::string ip;
 };
 
@@ -61,8 +61,9 @@ class OAuth {
   Result<Client> AuthorizeClient(const std::string& client_id, const std::string& redirect_uri);
   // Authenticates the user and returns a one-time code bound to client, redirect_uri and challenge.
   Result<std::string> IssueCode(const Client& client, const std::string& redirect_uri,
-                                const std::string& code_challenge, const std::string& scope, const std::string& email,
-                                const std::string& password, const std::string& ip, Millis* retry_after);
+                                const std::string& code_challenge, const std::string& scope,
+                                const std::string& email, const std::string& password, const std::string& ip,
+                                Millis* retry_after);
 
   // Registers a client; returns its secret (shown once) when confidential, else "".
   Result<std::string> CreateClient(const Client& client, bool confidential);
@@ -70,7 +71,8 @@ class OAuth {
  private:
   Result<Client> FindClient(const std::string& client_id);
   // invalid_client when unknown or the secret does not match (a public client must send none).
-  std::variant<Client, OAuthError> AuthenticateClient(const std::string& client_id, const std::string& secret);
+  std::variant<Client, OAuthError> AuthenticateClient(const std::string& client_id,
+                                                      const std::string& secret);
   TokenResult PasswordGrant(const Client& client, const TokenRequest& req);
   TokenResult RefreshGrant(const Client& client, const TokenRequest& req);
   TokenResult ClientCredentialsGrant(const Client& client, const TokenRequest& req);
@@ -79,7 +81,8 @@ class OAuth {
   TokenResult IssueForUser(const User& user, const Client& client, const std::string& scope,
                            const std::string& grant_type, Events events);
   Result<std::string> AccessToken(const std::string& subject, const std::vector<std::string>& roles,
-                                  const std::string& client_id, const std::string& scope, bool guest, Millis ttl);
+                                  const std::string& client_id, const std::string& scope, bool guest,
+                                  Millis ttl);
 
   Store& store_;
   Accounts& accounts_;

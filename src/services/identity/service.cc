@@ -21,7 +21,8 @@ std::string Trim(std::string_view s) {
 }
 
 bool HasControl(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 std::string CheckEmail(std::string_view email) {
@@ -86,10 +87,18 @@ std::vector<std::string> SplitRoles(std::string_view s) {
   return out;
 }
 
-std::string EmailContext(const std::string& id) { return "users.email:" + id; }
-std::string NameContext(const std::string& id) { return "users.name:" + id; }
-std::string PhoneContext(const std::string& id) { return "users.phone:" + id; }
-std::string AddressContext(const std::string& id) { return "addresses.fields:" + id; }
+std::string EmailContext(const std::string& id) {
+  return "users.email:" + id;
+}
+std::string NameContext(const std::string& id) {
+  return "users.name:" + id;
+}
+std::string PhoneContext(const std::string& id) {
+  return "users.phone:" + id;
+}
+std::string AddressContext(const std::string& id) {
+  return "addresses.fields:" + id;
+}
 
 Status ValidationFailed(const FieldErrors* errors) {
   std::string fields;
@@ -112,9 +121,12 @@ void ValidateProfileChange(const ProfileChange& change, FieldErrors* errors) {
   if (change.phone) Expect(errors, "phone", CheckPhone(Trim(*change.phone)));
 }
 
-bool IsKnownRole(std::string_view role) { return role == "customer" || role == "support" || role == "admin"; }
+bool IsKnownRole(std::string_view role) {
+  return role == "customer" || role == "support" || role == "admin";
+}
 
-Accounts::Accounts(Store& store, const DataKeys& keys, Throttle& throttle, Clock& clock, AccountOptions options)
+Accounts::Accounts(Store& store, const DataKeys& keys, Throttle& throttle, Clock& clock,
+                   AccountOptions options)
     : store_(store), keys_(keys), throttle_(throttle), clock_(clock), options_(options) {
   auto dummy = crypto::HashPassword(crypto::RandomToken(), options_.password_cost);
   if (dummy.ok()) dummy_hash_ = std::move(dummy).value();
@@ -172,8 +184,8 @@ Result<User> Accounts::Register(const NewUser& in, FieldErrors* errors) {
   return Open(row);
 }
 
-Result<User> Accounts::Authenticate(const std::string& email, const std::string& password, const std::string& ip,
-                                    Millis* retry_after) {
+Result<User> Accounts::Authenticate(const std::string& email, const std::string& password,
+                                    const std::string& ip, Millis* retry_after) {
   std::string bidx = EmailIndex(email);
   EMP_ASSIGN_OR_RETURN(auto wait, throttle_.Check(bidx, ip));
   if (wait) {
@@ -207,7 +219,8 @@ Result<User> Accounts::Get(const std::string& user_id) {
   return Open(*row);
 }
 
-Result<User> Accounts::UpdateProfile(const std::string& user_id, const ProfileChange& change, FieldErrors* errors) {
+Result<User> Accounts::UpdateProfile(const std::string& user_id, const ProfileChange& change,
+                                     FieldErrors* errors) {
   FieldErrors local;
   if (!errors) errors = &local;
   ValidateProfileChange(change, errors);
@@ -260,8 +273,8 @@ Result<Address> Accounts::AddAddress(const std::string& user_id, const Address& 
   if (!errors->empty()) return ValidationFailed(errors);
   a.id = NewUuidV7();
   a.created_at = UnixMillis(clock_.WallNow());
-  boost::json::object fields{{"name", a.name},     {"line1", a.line1},   {"line2", a.line2},
-                             {"city", a.city},     {"region", a.region}, {"postal_code", a.postal_code},
+  boost::json::object fields{{"name", a.name},      {"line1", a.line1},   {"line2", a.line2},
+                             {"city", a.city},      {"region", a.region}, {"postal_code", a.postal_code},
                              {"country", a.country}};
   EMP_ASSIGN_OR_RETURN(std::string sealed, keys_.aead.Seal(json::Dump(fields), AddressContext(a.id)));
   EMP_RETURN_IF_ERROR(store_.InsertAddress({a.id, user_id, sealed, a.created_at}, options_.max_addresses));
@@ -279,8 +292,8 @@ Result<std::vector<Address>> Accounts::Addresses(const std::string& user_id) {
       auto v = o.if_contains(k);
       return v && v->is_string() ? std::string(v->as_string()) : std::string();
     };
-    out.push_back({r.id, get("name"), get("line1"), get("line2"), get("city"), get("region"), get("postal_code"),
-                   get("country"), r.created_at});
+    out.push_back({r.id, get("name"), get("line1"), get("line2"), get("city"), get("region"),
+                   get("postal_code"), get("country"), r.created_at});
   }
   return out;
 }
@@ -304,7 +317,8 @@ Result<UserPage> Accounts::List(const std::string& page_token, int page_size) {
     EMP_ASSIGN_OR_RETURN(User u, Open(rows[i]));
     page.users.push_back(std::move(u));
   }
-  if (rows.size() > static_cast<size_t>(page_size)) page.next_page_token = crypto::Base64UrlEncode(page.users.back().id);
+  if (rows.size() > static_cast<size_t>(page_size))
+    page.next_page_token = crypto::Base64UrlEncode(page.users.back().id);
   return page;
 }
 

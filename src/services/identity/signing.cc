@@ -7,13 +7,19 @@
 namespace emporium::identity {
 namespace {
 
-std::string PemContext(const std::string& kid) { return "signing_keys.private_pem:" + kid; }
+std::string PemContext(const std::string& kid) {
+  return "signing_keys.private_pem:" + kid;
+}
 
 }  // namespace
 
 KeyRing::KeyRing(Store& store, const crypto::Aead& aead, Clock& clock, Millis rotation, Millis access_ttl,
                  std::string issuer)
-    : store_(store), aead_(aead), clock_(clock), rotation_(rotation), access_ttl_(access_ttl),
+    : store_(store),
+      aead_(aead),
+      clock_(clock),
+      rotation_(rotation),
+      access_ttl_(access_ttl),
       issuer_(std::move(issuer)) {}
 
 Result<const auth::SigningKey*> KeyRing::Current() {

@@ -8,7 +8,9 @@ namespace {
 using sql::Null;
 using sql::Value;
 
-Value TextOrNull(const std::string& s) { return s.empty() ? Value(Null{}) : Value(s); }
+Value TextOrNull(const std::string& s) {
+  return s.empty() ? Value(Null{}) : Value(s);
+}
 
 constexpr const char* kUserColumns =
     "id, email_bidx, email_enc, name_enc, phone_enc, password_hash, roles, created_at, updated_at";
@@ -44,11 +46,12 @@ Status Store::Migrate() {
 
 Status Store::InsertUser(const UserRow& u, const Events& events) {
   Status s = db_.Transact([&](sql::Tx& tx) {
-    EMP_RETURN_IF_ERROR(tx.Exec(
-        "INSERT INTO users (id, email_bidx, email_enc, name_enc, phone_enc, password_hash, roles, created_at, "
-        "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        {u.id, u.email_bidx, u.email_enc, u.name_enc, TextOrNull(u.phone_enc), u.password_hash, u.roles,
-         u.created_at, u.updated_at}));
+    EMP_RETURN_IF_ERROR(
+        tx.Exec("INSERT INTO users (id, email_bidx, email_enc, name_enc, phone_enc, password_hash, roles, "
+                "created_at, "
+                "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                {u.id, u.email_bidx, u.email_enc, u.name_enc, TextOrNull(u.phone_enc), u.password_hash,
+                 u.roles, u.created_at, u.updated_at}));
     return AddToOutbox(tx, events);
   });
   if (s.ok() && notify_) notify_();
@@ -56,7 +59,8 @@ Status Store::InsertUser(const UserRow& u, const Events& events) {
 }
 
 Result<std::optional<UserRow>> Store::FindUserByEmail(const std::string& email_bidx) {
-  return OneUser(db_.Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE email_bidx = $1", {email_bidx}));
+  return OneUser(
+      db_.Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE email_bidx = $1", {email_bidx}));
 }
 
 Result<std::optional<UserRow>> Store::FindUser(const std::string& id) {
@@ -65,10 +69,11 @@ Result<std::optional<UserRow>> Store::FindUser(const std::string& id) {
 
 Status Store::UpdateUser(const UserRow& u, const Events& events) {
   Status s = db_.Transact([&](sql::Tx& tx) {
-    EMP_ASSIGN_OR_RETURN(auto rs, tx.Query("UPDATE users SET name_enc = $1, phone_enc = $2, password_hash = $3, "
-                                           "roles = $4, updated_at = $5 WHERE id = $6",
-                                           {u.name_enc, TextOrNull(u.phone_enc), u.password_hash, u.roles,
-                                            u.updated_at, u.id}));
+    EMP_ASSIGN_OR_RETURN(
+        auto rs,
+        tx.Query("UPDATE users SET name_enc = $1, phone_enc = $2, password_hash = $3, "
+                 "roles = $4, updated_at = $5 WHERE id = $6",
+                 {u.name_enc, TextOrNull(u.phone_enc), u.password_hash, u.roles, u.updated_at, u.id}));
     if (rs.affected == 0) return NotFound("user not found");
     return AddToOutbox(tx, events);
   });
@@ -88,7 +93,8 @@ Result<std::vector<UserRow>> Store::ListUsers(const std::string& after, int limi
 Status Store::InsertAddress(const AddressRow& a, int max) {
   return db_.Transact([&](sql::Tx& tx) {
     EMP_ASSIGN_OR_RETURN(auto rs, tx.Query("SELECT COUNT(*) FROM addresses WHERE user_id = $1", {a.user_id}));
-    if (rs.rows[0].Int(0) >= max) return ResourceExhausted("at most " + std::to_string(max) + " addresses per user");
+    if (rs.rows[0].Int(0) >= max)
+      return ResourceExhausted("at most " + std::to_string(max) + " addresses per user");
     return tx.Exec("INSERT INTO addresses (id, user_id, fields_enc, created_at) VALUES ($1, $2, $3, $4)",
                    {a.id, a.user_id, a.fields_enc, a.created_at});
   });
@@ -104,7 +110,8 @@ Result<std::vector<AddressRow>> Store::ListAddresses(const std::string& user_id)
 }
 
 Result<bool> Store::DeleteAddress(const std::string& user_id, const std::string& id) {
-  EMP_ASSIGN_OR_RETURN(auto rs, db_.Query("DELETE FROM addresses WHERE id = $1 AND user_id = $2", {id, user_id}));
+  EMP_ASSIGN_OR_RETURN(auto rs,
+                       db_.Query("DELETE FROM addresses WHERE id = $1 AND user_id = $2", {id, user_id}));
   return rs.affected > 0;
 }
 
@@ -120,19 +127,21 @@ Result<std::optional<ClientRow>> Store::FindClient(const std::string& client_id)
 
 Status Store::InsertClient(const ClientRow& c, int64_t now) {
   return db_.Transact([&](sql::Tx& tx) {
-    return tx.Exec("INSERT INTO clients (client_id, secret_hash, redirect_uris, grant_types, roles, first_party, "
-                   "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                   {c.client_id, TextOrNull(c.secret_hash), c.redirect_uris, c.grant_types, c.roles,
-                    int64_t{c.first_party ? 1 : 0}, now});
+    return tx.Exec(
+        "INSERT INTO clients (client_id, secret_hash, redirect_uris, grant_types, roles, first_party, "
+        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        {c.client_id, TextOrNull(c.secret_hash), c.redirect_uris, c.grant_types, c.roles,
+         int64_t{c.first_party ? 1 : 0}, now});
   });
 }
 
 namespace {
 
 Status InsertRefreshTx(sql::Tx& tx, const RefreshRow& r) {
-  return tx.Exec("INSERT INTO refresh_tokens (id, family_id, user_id, client_id, scope, created_at, expires_at) "
-                 "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                 {r.id, r.family_id, r.user_id, r.client_id, r.scope, r.created_at, r.expires_at});
+  return tx.Exec(
+      "INSERT INTO refresh_tokens (id, family_id, user_id, client_id, scope, created_at, expires_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      {r.id, r.family_id, r.user_id, r.client_id, r.scope, r.created_at, r.expires_at});
 }
 
 }  // namespace
@@ -146,13 +155,14 @@ Status Store::InsertRefresh(const RefreshRow& row, const Events& events) {
   return s;
 }
 
-Result<RotateOutcome> Store::RotateRefresh(const std::string& old_id, const std::string& client_id, int64_t now,
-                                           RefreshRow next, RefreshRow* row) {
+Result<RotateOutcome> Store::RotateRefresh(const std::string& old_id, const std::string& client_id,
+                                           int64_t now, RefreshRow next, RefreshRow* row) {
   RotateOutcome outcome = RotateOutcome::kUnknown;
   Status s = db_.Transact([&](sql::Tx& tx) {
-    EMP_ASSIGN_OR_RETURN(auto rs, tx.Query("SELECT family_id, user_id, client_id, scope, expires_at, used_at, "
-                                           "revoked_at, created_at FROM refresh_tokens WHERE id = $1",
-                                           {old_id}));
+    EMP_ASSIGN_OR_RETURN(auto rs,
+                         tx.Query("SELECT family_id, user_id, client_id, scope, expires_at, used_at, "
+                                  "revoked_at, created_at FROM refresh_tokens WHERE id = $1",
+                                  {old_id}));
     if (rs.rows.empty()) {
       outcome = RotateOutcome::kUnknown;
       return Status::Ok();
@@ -191,7 +201,8 @@ Result<RotateOutcome> Store::RotateRefresh(const std::string& old_id, const std:
 
 Status Store::RevokeRefresh(const std::string& id, const std::string& client_id, int64_t now) {
   return db_.Transact([&](sql::Tx& tx) {
-    EMP_ASSIGN_OR_RETURN(auto rs, tx.Query("SELECT family_id, client_id FROM refresh_tokens WHERE id = $1", {id}));
+    EMP_ASSIGN_OR_RETURN(auto rs,
+                         tx.Query("SELECT family_id, client_id FROM refresh_tokens WHERE id = $1", {id}));
     if (rs.rows.empty() || rs.rows[0].Text(1) != client_id) return Status::Ok();
     return tx.Exec("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
                    {now, rs.rows[0].Text(0)});
@@ -207,9 +218,10 @@ Status Store::RevokeUserRefresh(const std::string& user_id, int64_t now) {
 
 Status Store::InsertCode(const CodeRow& c) {
   return db_.Transact([&](sql::Tx& tx) {
-    return tx.Exec("INSERT INTO auth_codes (id, client_id, user_id, redirect_uri, code_challenge, scope, expires_at) "
-                   "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                   {c.id, c.client_id, c.user_id, c.redirect_uri, c.code_challenge, c.scope, c.expires_at});
+    return tx.Exec(
+        "INSERT INTO auth_codes (id, client_id, user_id, redirect_uri, code_challenge, scope, expires_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        {c.id, c.client_id, c.user_id, c.redirect_uri, c.code_challenge, c.scope, c.expires_at});
   });
 }
 
@@ -233,16 +245,18 @@ Result<std::optional<CodeRow>> Store::ConsumeCode(const std::string& id, int64_t
 
 Status Store::InsertSigningKey(const SigningKeyRow& k) {
   return db_.Transact([&](sql::Tx& tx) {
-    return tx.Exec("INSERT INTO signing_keys (kid, private_pem_enc, public_jwk, created_at, retire_after) "
-                   "VALUES ($1, $2, $3, $4, $5)",
-                   {k.kid, k.private_pem_enc, k.public_jwk, k.created_at, k.retire_after});
+    return tx.Exec(
+        "INSERT INTO signing_keys (kid, private_pem_enc, public_jwk, created_at, retire_after) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        {k.kid, k.private_pem_enc, k.public_jwk, k.created_at, k.retire_after});
   });
 }
 
 Result<std::vector<SigningKeyRow>> Store::SigningKeys(int64_t min_retire_after) {
-  EMP_ASSIGN_OR_RETURN(auto rs, db_.Query("SELECT kid, private_pem_enc, public_jwk, created_at, retire_after "
-                                          "FROM signing_keys WHERE retire_after > $1 ORDER BY created_at DESC, kid",
-                                          {min_retire_after}));
+  EMP_ASSIGN_OR_RETURN(auto rs,
+                       db_.Query("SELECT kid, private_pem_enc, public_jwk, created_at, retire_after "
+                                 "FROM signing_keys WHERE retire_after > $1 ORDER BY created_at DESC, kid",
+                                 {min_retire_after}));
   std::vector<SigningKeyRow> out;
   for (const auto& r : rs.rows) out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Int(3), r.Int(4)});
   return out;

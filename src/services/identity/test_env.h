@@ -92,7 +92,8 @@ class Env {
   http::Response Get(const std::string& target, const std::string& bearer = "") {
     return Call(http::Method::kGet, target, "", "", bearer);
   }
-  http::Response PostForm(const std::string& target, const std::vector<std::pair<std::string, std::string>>& f,
+  http::Response PostForm(const std::string& target,
+                          const std::vector<std::pair<std::string, std::string>>& f,
                           const std::string& ip = "198.51.100.7") {
     return Call(http::Method::kPost, target, FormEncode(f), "application/x-www-form-urlencoded", "", ip);
   }
@@ -105,7 +106,10 @@ class Env {
   http::Response PasswordGrant(const std::string& email, const std::string& password = kPassword,
                                const std::string& ip = "198.51.100.7") {
     return PostForm("/oauth2/token",
-                    {{"grant_type", "password"}, {"client_id", "storefront"}, {"username", email}, {"password", password}},
+                    {{"grant_type", "password"},
+                     {"client_id", "storefront"},
+                     {"username", email},
+                     {"password", password}},
                     ip);
   }
   // Registers and signs in; returns the token response object.

@@ -7,9 +7,15 @@
 namespace emporium::identity {
 namespace {
 
-std::string AccountFailures(const std::string& a) { return "identity:login:fail:acct:" + a; }
-std::string AccountLock(const std::string& a) { return "identity:login:lock:acct:" + a; }
-std::string IpFailures(const std::string& ip) { return "identity:login:fail:ip:" + (ip.empty() ? "-" : ip); }
+std::string AccountFailures(const std::string& a) {
+  return "identity:login:fail:acct:" + a;
+}
+std::string AccountLock(const std::string& a) {
+  return "identity:login:lock:acct:" + a;
+}
+std::string IpFailures(const std::string& ip) {
+  return "identity:login:fail:ip:" + (ip.empty() ? "-" : ip);
+}
 
 }  // namespace
 
@@ -36,6 +42,8 @@ Status Throttle::RecordFailure(const std::string& account, const std::string& ip
   return kv_.Increment(IpFailures(ip), 1, limits_.ip_window).status();
 }
 
-Status Throttle::RecordSuccess(const std::string& account) { return kv_.Delete(AccountFailures(account)).status(); }
+Status Throttle::RecordSuccess(const std::string& account) {
+  return kv_.Delete(AccountFailures(account)).status();
+}
 
 }  // namespace emporium::identity

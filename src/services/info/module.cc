@@ -13,12 +13,16 @@ class InfoModule final : public emporium::Module {
   explicit InfoModule(Runtime& rt) : rt_(rt) {}
 
   Status Start() override {
-    return rt_.router().Add(http::Method::kGet, "/v1/info", [this](http::Request&) {
-      boost::json::array modules;
-      for (const auto& m : rt_.running()) modules.emplace_back(m);
-      boost::json::object body{{"name", "emporium"}, {"version", EMPORIUM_VERSION}, {"modules", std::move(modules)}};
-      return http::Response::Json(200, boost::json::serialize(body));
-    }, http::RouteOptions{.blocking = false});
+    return rt_.router().Add(
+        http::Method::kGet, "/v1/info",
+        [this](http::Request&) {
+          boost::json::array modules;
+          for (const auto& m : rt_.running()) modules.emplace_back(m);
+          boost::json::object body{
+              {"name", "emporium"}, {"version", EMPORIUM_VERSION}, {"modules", std::move(modules)}};
+          return http::Response::Json(200, boost::json::serialize(body));
+        },
+        http::RouteOptions{.blocking = false});
   }
 
  private:
