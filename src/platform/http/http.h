@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,10 +70,32 @@ struct Request {
   std::optional<std::string> QueryParam(std::string_view name) const;
 };
 
+// A response body produced over time (server-sent events). The server sends the headers, then
+// (chunked) whatever Read() yields each time the stream wakes it, until Read() returns false,
+// the client goes away or the server shuts down; then it calls Close().
+//
+// Thread-safety: Subscribe/Read/Close are called from the connection's I/O thread; the `wake`
+// callback may be called from any thread, any number of times.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Called once before the first Read: call wake() whenever new data is ready or the stream ended.
+  virtual void Subscribe(std::function<void()> wake) = 0;
+  // Appends what is ready to out without blocking; false once the stream has ended (out may
+  // still hold a last piece). The server also calls Read every `idle_interval()` so the stream
+  // can emit keep-alive data.
+  virtual bool Read(std::string& out) = 0;
+  virtual Millis idle_interval() const { return Millis(15'000); }
+  // The connection is done (client gone, stream ended, or server stopping). Unsubscribe here.
+  virtual void Close() = 0;
+};
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // When set, the body is streamed (Transfer-Encoding: chunked) and `body` is ignored.
+  std::shared_ptr<BodyStream> stream;
 
   static Response Json(int status, std::string body);
   static Response Text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");

@@ -2,6 +2,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -135,6 +137,7 @@ struct Server::Impl {
   struct Conn {
     beast::tcp_stream* stream;
     bool idle;
+    bool streaming = false;  // sending a BodyStream: ended by Shutdown like an idle connection
   };
   std::vector<std::list<Conn>> conns;
 
@@ -194,6 +197,7 @@ struct Server::Impl {
   }
 
   awaitable<void> Accept(size_t index);
+  awaitable<void> PumpStream(beast::tcp_stream& stream, BodyStream& body, bool chunked);
   awaitable<void> Session(size_t index, tcp::socket socket);
   awaitable<Response> Handle(Request& req, Match m);
   Response RunHandler(const Route& route, Request& req);
@@ -355,8 +359,10 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
       resp = co_await Handle(req, std::move(m));
     }
 
-    const bool keep_alive = breq.keep_alive() && !draining.load();
     const bool head = req.method == Method::kHead;
+    const bool streaming = resp.stream && !head;
+    // A streamed response ends the connection: its end is the end of the body.
+    const bool keep_alive = breq.keep_alive() && !draining.load() && !streaming;
     out.clear();
     AppendStatusLine(out, breq.version(), resp.status);
     for (const auto& [k, v] : resp.headers.all()) {
@@ -371,12 +377,22 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
     } else if (breq.version() == 10) {
       AppendField(out, "Connection", "keep-alive");
     }
-    AppendField(out, "Content-Length", std::to_string(resp.body.size()));
+    const bool chunked = streaming && breq.version() == 11;
+    if (chunked) {
+      AppendField(out, "Transfer-Encoding", "chunked");
+    } else if (!streaming) {
+      AppendField(out, "Content-Length", std::to_string(resp.body.size()));
+    }
     out += "\r\n";
-    if (!head) out += resp.body;
+    if (!head && !streaming) out += resp.body;
 
     stream.expires_after(opts.body_timeout);
     auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
+    if (!wec && streaming) {
+      self_it->streaming = true;
+      co_await PumpStream(stream, *resp.stream, chunked);
+    }
+    if (resp.stream) resp.stream->Close();
 
     const SteadyTime end = SystemClock::Get().Now();
     const double seconds = std::chrono::duration<double>(end - start).count();
@@ -420,6 +436,57 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
+// Sends what the BodyStream yields whenever it wakes us (or every idle_interval), until it ends,
+// the client closes (a read on the socket completes) or the server drains (the socket is
+// cancelled).
+awaitable<void> Server::Impl::PumpStream(beast::tcp_stream& stream, BodyStream& body, bool chunked) {
+  using namespace asio::experimental::awaitable_operators;
+  auto executor = stream.get_executor();
+  auto timer = std::make_shared<asio::steady_timer>(executor);
+  auto woken = std::make_shared<std::atomic<bool>>(true);
+  std::weak_ptr<asio::steady_timer> weak_timer = timer;
+  body.Subscribe([weak_timer, woken, executor] {
+    woken->store(true);
+    asio::post(executor, [weak_timer] {
+      if (auto t = weak_timer.lock()) t->cancel();
+    });
+  });
+  std::array<char, 256> sink;
+  std::string data;
+  std::string frame;
+  bool open = true;
+  while (open && !draining.load()) {
+    woken->store(false);
+    data.clear();
+    open = body.Read(data);
+    if (!data.empty()) {
+      frame.clear();
+      if (chunked) {
+        char size[20];
+        std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+        frame += size;
+      }
+      frame += data;
+      if (chunked) frame += "\r\n";
+      stream.expires_after(opts.body_timeout);
+      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(frame), kTuple);
+      stream.expires_never();
+      if (ec) co_return;
+    }
+    if (!open || woken->load()) continue;
+    timer->expires_after(body.idle_interval());
+    auto result = co_await (timer->async_wait(kTuple) || stream.socket().async_read_some(asio::buffer(sink), kTuple));
+    if (result.index() == 1) {
+      auto [ec, n] = std::get<1>(result);
+      if (ec) co_return;  // the client closed the connection, or the server is draining
+    }
+  }
+  if (chunked && !draining.load()) {
+    stream.expires_after(Millis(1000));
+    co_await asio::async_write(stream, asio::buffer(std::string_view("0\r\n\r\n")), kTuple);
+  }
+}
+
 awaitable<void> Server::Impl::Accept(size_t index) {
   auto& acceptor = *acceptors[index];
   for (;;) {
@@ -435,7 +502,7 @@ awaitable<void> Server::Impl::Accept(size_t index) {
 
 void Server::Impl::CloseIdle(size_t index) {
   for (auto& c : conns[index]) {
-    if (c.idle) c.stream->cancel();
+    if (c.idle || c.streaming) c.stream->cancel();
   }
 }
 

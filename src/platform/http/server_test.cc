@@ -711,3 +711,130 @@ TEST_F(ServerTest, HttpClientInterop) {
 
 }  // namespace
 }  // namespace emporium::http
+
+namespace emporium::http {
+namespace {
+
+// A stream fed by the test: Push() wakes the server, End() finishes it.
+class TestStream final : public BodyStream {
+ public:
+  void Subscribe(std::function<void()> wake) override {
+    std::lock_guard lock(mu_);
+    wake_ = std::move(wake);
+  }
+  bool Read(std::string& out) override {
+    std::lock_guard lock(mu_);
+    out += pending_;
+    pending_.clear();
+    ++reads_;
+    return !ended_;
+  }
+  Millis idle_interval() const override { return Millis(100); }
+  void Close() override { closed_ = true; }
+
+  void Push(std::string data, bool end = false) {
+    std::function<void()> wake;
+    {
+      std::lock_guard lock(mu_);
+      pending_ += data;
+      ended_ = ended_ || end;
+      wake = wake_;
+    }
+    if (wake) wake();
+  }
+  bool subscribed() {
+    std::lock_guard lock(mu_);
+    return static_cast<bool>(wake_);
+  }
+  int reads() {
+    std::lock_guard lock(mu_);
+    return reads_;
+  }
+  std::atomic<bool> closed_{false};
+
+ private:
+  std::mutex mu_;
+  std::function<void()> wake_;
+  std::string pending_;
+  bool ended_ = false;
+  int reads_ = 0;
+};
+
+class StreamTest : public ServerTest {
+ protected:
+  StreamTest() {
+    stream_ = std::make_shared<TestStream>();
+    Add(Method::kGet, "/stream", [this](Request&) {
+      Response r;
+      r.headers.Set("Content-Type", "text/event-stream");
+      r.stream = stream_;
+      return r;
+    });
+  }
+  std::shared_ptr<TestStream> stream_;
+};
+
+// Reads from the connection until `needle` has arrived (bounded).
+bool ReceiveUntil(RawConn& c, std::string_view needle) {
+  return WaitFor([&] {
+    c.ClosedWithin(milliseconds(20));
+    return c.pending().find(needle) != std::string::npos;
+  });
+}
+
+TEST_F(StreamTest, StreamsChunksAsTheyArriveAndEnds) {
+  StartServer();
+  RawConn c(port_);
+  ASSERT_TRUE(c.Send(Get("/stream")));
+  ASSERT_TRUE(WaitFor([&] { return stream_->subscribed(); }));
+  stream_->Push("data: one\n\n");
+  ASSERT_TRUE(ReceiveUntil(c, "data: one\n\n"));
+  EXPECT_NE(c.pending().find("Transfer-Encoding: chunked"), std::string::npos);
+  EXPECT_NE(c.pending().find("text/event-stream"), std::string::npos);
+  EXPECT_EQ(c.pending().find("Content-Length"), std::string::npos);
+  // Pushed from another thread later: still delivered promptly.
+  std::thread later([this] {
+    std::this_thread::sleep_for(milliseconds(50));
+    stream_->Push("data: two\n\n", /*end=*/true);
+  });
+  EXPECT_TRUE(ReceiveUntil(c, "data: two\n\n"));
+  later.join();
+  EXPECT_TRUE(ReceiveUntil(c, "0\r\n\r\n"));  // the last chunk
+  EXPECT_TRUE(c.ClosedWithin(milliseconds(2000)));
+  EXPECT_TRUE(WaitFor([&] { return stream_->closed_.load(); }));
+}
+
+TEST_F(StreamTest, IdleStreamsAreReadPeriodicallyForKeepAlives) {
+  StartServer();
+  RawConn c(port_);
+  ASSERT_TRUE(c.Send(Get("/stream")));
+  ASSERT_TRUE(WaitFor([&] { return stream_->subscribed(); }));
+  const int before = stream_->reads();
+  EXPECT_TRUE(WaitFor([&] { return stream_->reads() >= before + 3; }, milliseconds(2000)));
+}
+
+TEST_F(StreamTest, ClientDisconnectClosesTheStream) {
+  StartServer();
+  {
+    RawConn c(port_);
+    ASSERT_TRUE(c.Send(Get("/stream")));
+    ASSERT_TRUE(WaitFor([&] { return stream_->subscribed(); }));
+  }
+  EXPECT_TRUE(WaitFor([&] { return stream_->closed_.load(); }, milliseconds(3000)));
+  EXPECT_TRUE(WaitFor([&] { return server_->inflight() == 0; }));
+}
+
+TEST_F(StreamTest, ShutdownEndsOpenStreams) {
+  StartServer();
+  RawConn c(port_);
+  ASSERT_TRUE(c.Send(Get("/stream")));
+  ASSERT_TRUE(WaitFor([&] { return stream_->subscribed(); }));
+  const auto t0 = Steady::now();
+  server_->Shutdown();
+  EXPECT_LT(Steady::now() - t0, milliseconds(3000));
+  EXPECT_TRUE(stream_->closed_.load());
+  EXPECT_TRUE(c.ClosedWithin(milliseconds(2000)));
+}
+
+}  // namespace
+}  // namespace emporium::http
