@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "platform/bus/kafka_common.h"
+#include "platform/log/log.h"
 
 namespace emporium::bus {
 namespace {
@@ -68,8 +69,10 @@ class KafkaConsumerImpl final : public Consumer {
       auto event = FromJson(std::string_view(static_cast<const char*>(msg->payload()), msg->len()));
       if (!event.ok()) {
         // Not ours (a foreign producer); stopping here would wedge the partition forever.
-        std::fprintf(stderr, "bus: skipping %s[%d]@%lld: %s\n", r.topic.c_str(), r.partition,
-                     static_cast<long long>(r.offset), event.status().ToString().c_str());
+        log::Warn("bus: skipping a record that is not a CloudEvent", {{"topic", r.topic},
+                                                                      {"partition", r.partition},
+                                                                      {"offset", r.offset},
+                                                                      {"error", event.status().ToString()}});
         continue;
       }
       r.event = std::move(event).value();

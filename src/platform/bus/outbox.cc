@@ -1,11 +1,12 @@
 #include "platform/bus/outbox.h"
 
 #include <condition_variable>
-#include <cstdio>
 #include <map>
 #include <mutex>
 
 #include "platform/core/clock.h"
+#include "platform/log/log.h"
+#include "platform/metrics/metrics.h"
 
 namespace emporium::bus {
 namespace {
@@ -131,7 +132,7 @@ void Relay::Start() {
       bool more = true;
       while (more) {
         auto n = RunOnce(kBatch);
-        if (!n.ok()) std::fprintf(stderr, "bus relay: %s\n", n.status().ToString().c_str());
+        if (!n.ok()) log::Warn("bus relay: publish failed; will retry", {{"error", n.status().ToString()}});
         more = n.ok() && *n == kBatch;
       }
       lock.lock();
@@ -206,6 +207,23 @@ Result<int> Inbox::ProcessBatch(sql::Database& db, const std::string& group, std
 
 // ---- Worker ----
 
+namespace {
+
+metrics::Family<metrics::Gauge>& WorkerLag() {
+  static auto& family = metrics::Registry::Default().AddGauge(
+      "bus_consumer_lag", "Records not yet processed by a consumer group (end offset - committed).",
+      {"group"});
+  return family;
+}
+
+metrics::Family<metrics::Counter>& WorkerProcessed() {
+  static auto& family = metrics::Registry::Default().AddCounter(
+      "bus_events_processed_total", "Records handled by a consumer group (duplicates included).", {"group"});
+  return family;
+}
+
+}  // namespace
+
 struct Worker::State {
   State(sql::Database& d, std::unique_ptr<Consumer> c, std::string g, Inbox::Handler h)
       : db(d), consumer(std::move(c)), group(std::move(g)), handler(std::move(h)) {}
@@ -226,8 +244,11 @@ struct Worker::State {
     for (;;) {
       auto done = Inbox::Process(db, group, r, handler);
       if (done.ok()) return true;
-      std::fprintf(stderr, "bus worker %s: %s[%d]@%lld: %s (retrying)\n", group.c_str(), r.topic.c_str(),
-                   r.partition, static_cast<long long>(r.offset), done.status().ToString().c_str());
+      log::Warn("bus worker: handler failed; retrying", {{"group", group},
+                                                         {"topic", r.topic},
+                                                         {"partition", r.partition},
+                                                         {"offset", r.offset},
+                                                         {"error", done.status().ToString()}});
       if (!Pause(backoff)) return false;
       backoff = std::min(backoff * 2, Millis(5000));
     }
@@ -237,7 +258,7 @@ struct Worker::State {
     while (!Stopping()) {
       auto batch = consumer->Poll(Millis(200), 256);
       if (!batch.ok()) {
-        std::fprintf(stderr, "bus worker %s: %s\n", group.c_str(), batch.status().ToString().c_str());
+        log::Warn("bus worker: poll failed", {{"group", group}, {"error", batch.status().ToString()}});
         if (!Pause(Millis(200))) break;
         continue;
       }
@@ -257,10 +278,19 @@ struct Worker::State {
       for (const auto& [tp, r] : last) {
         Status st = consumer->Commit(*r);
         // Not fatal: the records come again after a restart and the inbox skips them.
-        if (!st.ok())
-          std::fprintf(stderr, "bus worker %s: commit: %s\n", group.c_str(), st.ToString().c_str());
+        if (!st.ok()) log::Warn("bus worker: commit failed", {{"group", group}, {"error", st.ToString()}});
       }
+      processed_total.Inc(static_cast<double>(batch->size()));
+      UpdateLag();
     }
+  }
+
+  // Consumer lag for /metrics, at most every 2 s (on Kafka it asks the broker).
+  void UpdateLag() {
+    const SteadyTime now = std::chrono::steady_clock::now();
+    if (now - lag_checked < Millis(2000)) return;
+    lag_checked = now;
+    if (auto lag = consumer->Lag(); lag.ok()) lag_gauge.Set(static_cast<double>(*lag));
   }
 
   sql::Database& db;
@@ -268,6 +298,9 @@ struct Worker::State {
   const std::string group;
   const Inbox::Handler handler;
   std::atomic<int64_t> processed{0};
+  metrics::Gauge& lag_gauge = WorkerLag().With({group});
+  metrics::Counter& processed_total = WorkerProcessed().With({group});
+  SteadyTime lag_checked{};
 
   std::mutex mu;
   std::condition_variable cv;

@@ -5,6 +5,7 @@
 #include "platform/bus/bus_behaviour_test.h"
 #include "platform/bus/outbox.h"
 #include "platform/core/random.h"
+#include "platform/metrics/metrics.h"
 
 namespace emporium::bus::testing {
 namespace {
@@ -220,6 +221,10 @@ TEST_F(OutboxTest, WorkerProcessesAndCommits) {
   auto after = Subscribe(group);
   EXPECT_TRUE(DrainUntilMarker(*producer_, *after, topic_, 4, env_->patience()).empty())
       << "the worker commits what it handled";
+  const std::string metrics = metrics::Registry::Default().Render();
+  EXPECT_NE(metrics.find("bus_events_processed_total{group=\"" + group + "\"} 10"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("bus_consumer_lag{group=\"" + group + "\"}"), std::string::npos);
 }
 
 }  // namespace
