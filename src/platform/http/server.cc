@@ -13,7 +13,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
 #include <atomic>
@@ -134,10 +133,14 @@ struct Server::Impl {
   std::mutex shutdown_mu;
 
   // Per-thread set of idle connections, touched only on that context's thread.
+  // A connection's I/O deadline is a plain time stamp that a per-thread sweeper checks a few
+  // times a second (cancelling the socket when it passed), instead of a timer per operation.
   struct Conn {
-    beast::tcp_stream* stream;
-    bool idle;
+    tcp::socket* socket;
+    bool idle = true;
     bool streaming = false;  // sending a BodyStream: ended by Shutdown like an idle connection
+    bool timed_out = false;
+    SteadyTime deadline = SteadyTime::max();
   };
   std::vector<std::list<Conn>> conns;
 
@@ -197,7 +200,8 @@ struct Server::Impl {
   }
 
   awaitable<void> Accept(size_t index);
-  awaitable<void> PumpStream(beast::tcp_stream& stream, BodyStream& body, bool chunked);
+  awaitable<void> PumpStream(tcp::socket& socket, Conn& conn, BodyStream& body, bool chunked);
+  awaitable<void> Sweep(size_t index);
   awaitable<void> Session(size_t index, tcp::socket socket);
   awaitable<Response> Handle(Request& req, Match m);
   Response RunHandler(const Route& route, Request& req);
@@ -253,17 +257,21 @@ awaitable<Response> Server::Impl::Handle(Request& req, Match m) {
 }
 
 awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+  tcp::socket& stream = socket;
   beast::flat_buffer buffer;
   std::string remote;
   {
     boost::system::error_code ec;
-    auto ep = stream.socket().remote_endpoint(ec);
+    auto ep = stream.remote_endpoint(ec);
     if (!ec) remote = ep.address().to_string();
   }
   std::string out;  // serialized response, reused across the connection's requests
-  conns[index].push_front(Conn{&stream, true});
+  conns[index].push_front(Conn{&stream});
   auto self_it = conns[index].begin();
+  auto arm = [&](Millis d) {
+    self_it->deadline = SystemClock::Get().Now() + d;
+    self_it->timed_out = false;
+  };
   struct Unlink {
     std::list<Conn>& l;
     std::list<Conn>::iterator it;
@@ -276,11 +284,11 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(opts.max_header_bytes));
     parser.body_limit(opts.max_body_bytes);
-    stream.expires_after(opts.idle_timeout);
+    arm(opts.idle_timeout);
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     self_it->idle = false;
     if (!ec && !parser.is_done()) {
-      stream.expires_after(opts.body_timeout);
+      arm(opts.body_timeout);
       std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     }
     if (ec) {
@@ -294,9 +302,9 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
         detail = "The request body exceeds " + std::to_string(opts.max_body_bytes) + " bytes.";
       } else if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
                  ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-                 ec == beast::error::timeout) {
-        // The client went away, or was too slow: tcp_stream closes the socket when it times
-        // out, so a slow client cannot be sent a 408 and is just disconnected.
+                 self_it->timed_out) {
+        // The client went away, was too slow (the sweeper cancelled the read), or the server is
+        // draining: just disconnect.
         break;
       } else {
         status = 400;
@@ -312,11 +320,12 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
       AppendField(out, "Content-Length", std::to_string(r.body.size()));
       out += "\r\n";
       out += r.body;
-      stream.expires_after(std::chrono::seconds(5));
+      arm(Millis(5000));
       co_await asio::async_write(stream, asio::buffer(out), kTuple);
       break;
     }
 
+    self_it->deadline = SteadyTime::max();  // no I/O while the handler runs
     auto& breq = parser.get();
     const SteadyTime start = SystemClock::Get().Now();
     inflight.fetch_add(1);
@@ -386,11 +395,11 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
     out += "\r\n";
     if (!head && !streaming) out += resp.body;
 
-    stream.expires_after(opts.body_timeout);
+    arm(opts.body_timeout);
     auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(out), kTuple);
     if (!wec && streaming) {
       self_it->streaming = true;
-      co_await PumpStream(stream, *resp.stream, chunked);
+      co_await PumpStream(stream, *self_it, *resp.stream, chunked);
     }
     if (resp.stream) resp.stream->Close();
 
@@ -433,13 +442,13 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
     if (wec || !keep_alive) break;
   }
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.shutdown(tcp::socket::shutdown_both, ignored);
 }
 
 // Sends what the BodyStream yields whenever it wakes us (or every idle_interval), until it ends,
 // the client closes (a read on the socket completes) or the server drains (the socket is
 // cancelled).
-awaitable<void> Server::Impl::PumpStream(beast::tcp_stream& stream, BodyStream& body, bool chunked) {
+awaitable<void> Server::Impl::PumpStream(tcp::socket& stream, Conn& conn, BodyStream& body, bool chunked) {
   using namespace asio::experimental::awaitable_operators;
   auto executor = stream.get_executor();
   auto timer = std::make_shared<asio::steady_timer>(executor);
@@ -468,22 +477,39 @@ awaitable<void> Server::Impl::PumpStream(beast::tcp_stream& stream, BodyStream& 
       }
       frame += data;
       if (chunked) frame += "\r\n";
-      stream.expires_after(opts.body_timeout);
+      conn.deadline = SystemClock::Get().Now() + opts.body_timeout;
       auto [ec, n] = co_await asio::async_write(stream, asio::buffer(frame), kTuple);
-      stream.expires_never();
+      conn.deadline = SteadyTime::max();
       if (ec) co_return;
     }
     if (!open || woken->load()) continue;
     timer->expires_after(body.idle_interval());
-    auto result = co_await (timer->async_wait(kTuple) || stream.socket().async_read_some(asio::buffer(sink), kTuple));
+    auto result = co_await (timer->async_wait(kTuple) || stream.async_read_some(asio::buffer(sink), kTuple));
     if (result.index() == 1) {
       auto [ec, n] = std::get<1>(result);
       if (ec) co_return;  // the client closed the connection, or the server is draining
     }
   }
   if (chunked && !draining.load()) {
-    stream.expires_after(Millis(1000));
+    conn.deadline = SystemClock::Get().Now() + Millis(1000);
     co_await asio::async_write(stream, asio::buffer(std::string_view("0\r\n\r\n")), kTuple);
+  }
+}
+
+awaitable<void> Server::Impl::Sweep(size_t index) {
+  asio::steady_timer timer(*contexts[index]);
+  while (!stopped.load()) {
+    timer.expires_after(Millis(100));
+    auto [ec] = co_await timer.async_wait(kTuple);
+    if (ec) co_return;
+    const SteadyTime now = SystemClock::Get().Now();
+    for (Conn& c : conns[index]) {
+      if (c.deadline < now && !c.timed_out) {
+        c.timed_out = true;
+        boost::system::error_code ignored;
+        c.socket->cancel(ignored);
+      }
+    }
   }
 }
 
@@ -502,7 +528,10 @@ awaitable<void> Server::Impl::Accept(size_t index) {
 
 void Server::Impl::CloseIdle(size_t index) {
   for (auto& c : conns[index]) {
-    if (c.idle || c.streaming) c.stream->cancel();
+    if (c.idle || c.streaming) {
+      boost::system::error_code ignored;
+      c.socket->cancel(ignored);
+    }
   }
 }
 
@@ -566,6 +595,7 @@ Status Server::Start() {
   s.bound_port = port;
   for (int i = 0; i < n; ++i) {
     asio::co_spawn(*s.contexts[static_cast<size_t>(i)], s.Accept(static_cast<size_t>(i)), asio::detached);
+    asio::co_spawn(*s.contexts[static_cast<size_t>(i)], s.Sweep(static_cast<size_t>(i)), asio::detached);
     s.threads.emplace_back([&s, i] { s.contexts[static_cast<size_t>(i)]->run(); });
   }
   log::Info("http server listening", {{"host", s.opts.host}, {"port", int64_t{port}}, {"threads", n}});
