@@ -6,6 +6,8 @@
 #   4. token verifications/s and argon2id logins/s (emporium_bench auth)
 #   5. gateway overhead: GET /v1/me on identity directly vs through a gateway process that
 #      proxies to it (emporium_bench latency, sequential, keep-alive)
+#   6. cart adds/s through the cart module with a fake catalog (cart_bench)
+#   7. search queries/s and p99 at 10k and 50k generated products (search_bench)
 # Figures go to stdout and bench/out/results.jsonl. Bounded: every load run has a fixed duration.
 #   bench/run.sh BUILD_DIR
 set -euo pipefail
@@ -104,6 +106,13 @@ token=$(curl -fs -d 'grant_type=password&client_id=storefront&username=bench@exa
   "http://127.0.0.1:$pg/oauth2/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 "$build/emporium_bench" latency --label=direct --url="http://127.0.0.1:$pi/v1/me" --token="$token" | tee -a "$results"
 "$build/emporium_bench" latency --label=via-gateway --url="http://127.0.0.1:$pg/v1/me" --token="$token" | tee -a "$results"
+
+echo "== cart adds/s: cart module + fake catalog via Runtime::Dispatch, 2 threads (SQLite on disk, then tmpfs)"
+"$build/cart_bench" --seconds=5 --threads=2 | tee -a "$results"
+"$build/cart_bench" --seconds=5 --threads=2 --dir=/dev/shm --label=tmpfs | tee -a "$results"
+
+echo "== search: queries/s and p99 over a fixed query mix, 10k and 50k generated products (all cores)"
+"$build/search_bench" --sizes=10000,50000 --seconds=3 | tee -a "$results"
 
 echo
 echo "== summary (bench/out/results.jsonl)"

@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libpq-dev libhiredis-dev librdkafka-dev libssl-dev libyaml-cpp-dev
+  libxapian-dev zlib1g-dev
   libgtest-dev libgmock-dev
   postgresql redis-server kcat wrk nginx python3 python3-venv curl
 )

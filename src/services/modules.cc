@@ -3,16 +3,20 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "services/cart/api.h"
+#include "services/catalog/api.h"
 #include "services/gateway/api.h"
 #include "services/identity/api.h"
 #include "services/info/api.h"
+#include "services/search/api.h"
 
 namespace emporium {
 
 ModuleRegistry AllModules() {
   ModuleRegistry registry;
   // The gateway reads the route table at start (preflight routes), so it stays last here.
-  for (ModuleDef def : {info::Module(), identity::Module(), gateway::Module()}) {
+  for (ModuleDef def : {info::Module(), identity::Module(), catalog::Module(), cart::Module(),
+                        search::Module(), gateway::Module()}) {
     if (Status s = registry.Add(std::move(def)); !s.ok()) {
       std::cerr << "BUG: " << s.ToString() << "\n";
       std::abort();

@@ -129,7 +129,10 @@ ModuleDef Module() {
                "Origins allowed to call the API from a browser ('*': any)."},
               {"gateway-routes", Type::kList,
                "/v1/users=identity,/v1/me=identity,/v1/sessions=identity,/v1/admin/users=identity,"
-               "/oauth2=identity,/.well-known=identity,/v1/info=info",
+               "/oauth2=identity,/.well-known=identity,/v1/info=info,/v1/search=search,"
+               "/v1/cart=cart,/v1/wishlist=cart,/v1/products=catalog,/v1/categories=catalog,"
+               "/v1/admin/products=catalog,/v1/admin/categories=catalog,/v1/admin/inventory=catalog,"
+               "/v1/internal/reservations=catalog",
                "Path prefix=owning module; prefixes of modules named in --remote are proxied to them."},
               {"gateway-timeout", Type::kDuration, "10s", "Deadline of a proxied call."},
           },

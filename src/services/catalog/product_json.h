@@ -1,0 +1,17 @@
+// The product JSON of the API and of catalog.product.* events (one shape, docs/catalog.md).
+// Pure functions; thread-safe.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+
+#include "services/catalog/model.h"
+
+namespace emporium::catalog {
+
+std::string Rfc3339(int64_t unix_ms);
+boost::json::object MoneyJson(const Money& m);
+boost::json::object ProductJson(const Product& p);
+std::string ImageUrl(const std::string& product_id);
+
+}  // namespace emporium::catalog

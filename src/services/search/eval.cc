@@ -1,0 +1,300 @@
+#include "services/search/eval.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <unordered_map>
+
+#include "platform/core/random.h"
+
+namespace emporium::search {
+namespace {
+
+// Unicode code points of Windows-1252 bytes 0x80..0x9F (0: undefined, kept as U+FFFD).
+constexpr char32_t kCp1252[32] = {0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                  0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+                                  0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                  0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 0;
+    if (n == 0 || i + n >= s.size()) return false;
+    for (size_t j = 1; j <= n; ++j) {
+      if ((static_cast<unsigned char>(s[i + j]) >> 6) != 2) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+void AppendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+Result<std::string> ReadAll(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return NotFound("no such file: " + file.string());
+  // gzread reads plain files unchanged, so one path serves .csv and .csv.gz.
+  gzFile f = gzopen(file.c_str(), "rb");
+  if (!f) return NotFound("cannot open " + file.string());
+  std::string data;
+  char buf[1 << 16];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) data.append(buf, static_cast<size_t>(n));
+  bool failed = n < 0;
+  gzclose(f);
+  if (failed) return InvalidArgument("cannot decompress " + file.string());
+  return data;
+}
+
+// Splits RFC 4180 CSV into records of fields (quoted fields may hold commas, quotes, newlines).
+std::vector<std::vector<std::string>> ParseCsv(std::string_view data) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < data.size(); ++i) {
+    char c = data[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < data.size() && data[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      row.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < data.size() && data[i + 1] == '\n') ++i;
+      row.push_back(std::move(field));
+      field.clear();
+      rows.push_back(std::move(row));
+      row.clear();
+    } else {
+      field += c;
+    }
+  }
+  if (!field.empty() || !row.empty()) {
+    row.push_back(std::move(field));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::string ToUtf8(std::string_view text) {
+  if (ValidUtf8(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (unsigned char c : text) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (c < 0xA0) {
+      AppendUtf8(out, kCp1252[c - 0x80] ? kCp1252[c - 0x80] : 0xFFFD);
+    } else {
+      AppendUtf8(out, c);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<Judgment>> ReadJudgments(const std::filesystem::path& file, size_t* skipped) {
+  EMP_ASSIGN_OR_RETURN(std::string data, ReadAll(file));
+  auto rows = ParseCsv(data);
+  if (rows.empty()) return InvalidArgument(file.string() + " is empty");
+  const auto& header = rows.front();
+  auto column = [&](std::string_view name) -> int {
+    for (size_t i = 0; i < header.size(); ++i) {
+      std::string h = header[i];
+      if (!h.empty() && h.front() == '\xEF') h.erase(0, 3);  // UTF-8 byte order mark
+      if (h == name) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  const int uid = column("product_uid"), title = column("product_title"), query = column("search_term"),
+            rel = column("relevance");
+  if (uid < 0 || title < 0 || query < 0 || rel < 0) {
+    return InvalidArgument(file.string() +
+                           ": expected columns product_uid, product_title, search_term, relevance");
+  }
+  const size_t need = static_cast<size_t>(std::max({uid, title, query, rel})) + 1;
+  std::vector<Judgment> out;
+  size_t bad = 0;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    const auto& row = rows[r];
+    if (row.size() == 1 && row[0].empty()) continue;  // blank line
+    double relevance = 0;
+    if (row.size() < need) {
+      ++bad;
+      continue;
+    }
+    const std::string& rs = row[static_cast<size_t>(rel)];
+    auto [p, ec] = std::from_chars(rs.data(), rs.data() + rs.size(), relevance);
+    if (ec != std::errc() || row[static_cast<size_t>(uid)].empty() ||
+        row[static_cast<size_t>(query)].empty()) {
+      ++bad;
+      continue;
+    }
+    out.push_back(Judgment{ToUtf8(row[static_cast<size_t>(query)]), row[static_cast<size_t>(uid)],
+                           ToUtf8(row[static_cast<size_t>(title)]), relevance});
+  }
+  if (skipped) *skipped = bad;
+  return out;
+}
+
+double Gain(double relevance) {
+  return std::max(0.0, std::pow(2.0, relevance - 1.0) - 1.0);
+}
+
+double Dcg(const std::vector<double>& gains, size_t k) {
+  double dcg = 0;
+  for (size_t i = 0; i < gains.size() && i < k; ++i)
+    dcg += gains[i] / std::log2(static_cast<double>(i) + 2.0);
+  return dcg;
+}
+
+double Ndcg(const std::vector<std::string>& ranked_ids, const std::map<std::string, double>& judged,
+            size_t k) {
+  std::vector<double> ideal;
+  for (const auto& [id, rel] : judged) ideal.push_back(Gain(rel));
+  std::sort(ideal.rbegin(), ideal.rend());
+  double idcg = Dcg(ideal, k);
+  if (idcg <= 0) return -1;
+  std::vector<double> gains;
+  for (const std::string& id : ranked_ids) {
+    auto it = judged.find(id);
+    gains.push_back(it == judged.end() ? 0.0 : Gain(it->second));
+  }
+  return Dcg(gains, k) / idcg;
+}
+
+Result<std::unique_ptr<Index>> BuildEvalIndex(const std::vector<Judgment>& judgments,
+                                              const std::filesystem::path& dir) {
+  EMP_ASSIGN_OR_RETURN(auto index, Index::Open(dir));
+  std::set<std::string> done;
+  for (const Judgment& j : judgments) {
+    if (!done.insert(j.product_id).second) continue;
+    ProductDoc p;
+    p.id = j.product_id;
+    p.title = j.title;
+    p.in_stock = true;
+    p.summary_json = "{}";
+    EMP_RETURN_IF_ERROR(index->Upsert(p));
+  }
+  EMP_RETURN_IF_ERROR(index->Commit());
+  return index;
+}
+
+Result<EvalReport> Evaluate(Index& index, const std::vector<Judgment>& judgments,
+                            const SearchOptions& options, size_t k) {
+  std::map<std::string, std::map<std::string, double>> by_query;
+  for (const Judgment& j : judgments) by_query[j.query][j.product_id] = j.relevance;
+  // Plain BM25 order: the business rules would only reorder by stock, which is uniform here.
+  class KeepOrder final : public Ranker {
+    void Rerank(const Query&, const std::optional<auth::Principal>&, std::vector<Hit>&) override {}
+  } keep;
+  SearchOptions o = options;
+  o.facets = false;
+  o.window = k;
+  EvalReport report;
+  double sum = 0;
+  for (const auto& [text, judged] : by_query) {
+    Query q;
+    q.text = text;
+    q.page_size = static_cast<int>(k);
+    EMP_ASSIGN_OR_RETURN(SearchResult r, index.Search(q, std::nullopt, keep, o));
+    std::vector<std::string> ids;
+    for (const Hit& h : r.hits) ids.push_back(h.product_id);
+    double n = Ndcg(ids, judged, k);
+    if (n < 0) {
+      ++report.excluded;
+      continue;
+    }
+    sum += n;
+    ++report.queries;
+  }
+  report.mean_ndcg = report.queries ? sum / static_cast<double>(report.queries) : 0;
+  return report;
+}
+
+Status RunEvalCommand(const std::filesystem::path& file, size_t k, const std::filesystem::path& tmp_root,
+                      std::ostream& out) {
+  size_t skipped = 0;
+  EMP_ASSIGN_OR_RETURN(std::vector<Judgment> judgments, ReadJudgments(file, &skipped));
+  std::set<std::string> products, queries;
+  for (const Judgment& j : judgments) {
+    products.insert(j.product_id);
+    queries.insert(j.query);
+  }
+  out << "judgments: " << judgments.size() << " rows (" << skipped << " skipped), " << queries.size()
+      << " queries, " << products.size() << " products (title only)\n";
+  const std::filesystem::path dir = tmp_root / ("emporium-eval-" + RandomHex(6));
+  auto started = std::chrono::steady_clock::now();
+  auto index = BuildEvalIndex(judgments, dir);
+  if (!index.ok()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    return index.status();
+  }
+  auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  char line[200];
+  std::snprintf(line, sizeof line, "indexed in %.1f s; gain 2^(rel-1)-1, NDCG@%zu\n", seconds(), k);
+  out << line;
+  struct Variant {
+    const char* name;
+    SearchOptions options;
+  };
+  const Variant variants[] = {
+      {"bm25 + stemming + synonyms + spelling, all terms then any term", SearchOptions{}},
+      {"stemming off", SearchOptions{.stemming = false}},
+      {"all terms only (no any-term fallback)", SearchOptions{.relax_to_or = false}},
+      {"no synonyms, no spelling correction", SearchOptions{.spelling = false, .synonyms = false}},
+  };
+  Status status;
+  for (const Variant& v : variants) {
+    started = std::chrono::steady_clock::now();
+    auto r = Evaluate(**index, judgments, v.options, k);
+    if (!r.ok()) {
+      status = r.status();
+      break;
+    }
+    std::snprintf(line, sizeof line, "NDCG@%zu %.4f  queries %zu (excluded %zu)  %.1f s  %s\n", k,
+                  r->mean_ndcg, r->queries, r->excluded, seconds(), v.name);
+    out << line << std::flush;
+  }
+  index->reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return status;
+}
+
+}  // namespace emporium::search

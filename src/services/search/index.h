@@ -1,0 +1,98 @@
+// The product search index: a Xapian database under one directory, written by one Index object
+// (the catalog event consumer, a rebuild, or the eval command) and searched concurrently.
+//
+// Documents: one per product, id term "Q<id>". Free text with BM25 field weights through the
+// within-document frequency (title 4, brand 3, category path 2, description 1), English
+// stemming (both raw and "Z" stemmed terms), spelling data from the unprefixed text, and a small
+// built-in synonym list. Filters are boolean terms (category id/path name, brand, stock) and a
+// sortable price value; facets count values with ValueCountMatchSpy. docs/search.md has the
+// layout.
+//
+// Thread-safety: every method may be called from any thread. Writes are serialised; searches run
+// in parallel on a pool of read-only handles and see the state of the last Commit().
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/auth/principal.h"
+#include "platform/core/status.h"
+#include "services/search/product.h"
+#include "services/search/ranking.h"
+
+namespace emporium::search {
+
+struct SearchOptions {
+  bool stemming = true;
+  bool spelling = true;  // offer corrected_query
+  bool synonyms = true;
+  bool relax_to_or = true;  // every term must match; when none does, any term may
+  bool facets = true;
+  size_t window = 500;  // candidates the ranker sees (grows to cover the requested page)
+};
+
+struct FacetValue {
+  std::string value;  // category id, brand, or price bucket "2500-4999"
+  std::string name;   // category name; empty for the others
+  int64_t count = 0;
+  int64_t min_price = -1;  // price buckets only: inclusive bounds in minor units (-1: open)
+  int64_t max_price = -1;
+};
+
+struct Facets {
+  std::vector<FacetValue> category;
+  std::vector<FacetValue> brand;
+  std::vector<FacetValue> price;
+};
+
+struct SearchResult {
+  std::vector<Hit> hits;               // the requested page, ranked
+  std::vector<std::string> summaries;  // parallel to hits: ProductDoc::summary_json
+  int64_t total = 0;
+  Facets facets;
+  std::string corrected_query;  // set when the corrected query was used
+  bool more = false;            // a later page exists
+};
+
+class Index {
+ public:
+  // Opens or creates the index in dir. kFailedPrecondition when another process holds it.
+  static Result<std::unique_ptr<Index>> Open(const std::filesystem::path& dir);
+  ~Index();
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+
+  // Adds or replaces the product; skipped (OK) when the index holds a newer version.
+  Status Upsert(const ProductDoc& product);
+  // Updates stock of an indexed product; OK and no change when it is not indexed.
+  Status SetAvailability(const std::string& product_id, bool in_stock, int64_t available);
+  Status Remove(const std::string& product_id);
+  // Makes the changes durable and visible to searches (no-op when nothing changed).
+  Status Commit();
+  bool dirty() const;
+  Result<std::vector<std::string>> ProductIds();
+  Result<int64_t> Size();
+  // A random id fixed when the index was created: names the event consumer group, so a new
+  // index reads the topics from the start.
+  const std::string& generation() const;
+
+  Result<SearchResult> Search(const Query& query, const std::optional<auth::Principal>& principal,
+                              Ranker& ranker, const SearchOptions& options = {});
+  // Distinct titles of products whose title words match `prefix` (the last word may be partial).
+  Result<std::vector<std::string>> Suggest(std::string_view prefix, size_t limit = 8);
+
+  struct State;
+
+ private:
+  explicit Index(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// Lowercases nothing; rewrites "t-shirt"/"t shirt" to "tshirt" so the synonym list can name it.
+std::string NormalizeText(std::string_view text);
+
+}  // namespace emporium::search

@@ -1,0 +1,132 @@
+// Wiring of the search module: configuration, start-up (index, event consumer, routes) and the
+// `search rebuild` and `eval search` commands.
+#include <iostream>
+#include <mutex>
+
+#include "platform/bus/bus.h"
+#include "platform/log/log.h"
+#include "platform/module/runtime.h"
+#include "services/search/api.h"
+#include "services/search/eval.h"
+#include "services/search/events.h"
+#include "services/search/http.h"
+#include "services/search/index.h"
+#include "services/search/rebuild.h"
+
+namespace emporium::search {
+namespace {
+
+std::filesystem::path IndexDir(Runtime& rt) {
+  const std::string& dir = rt.config().Get("search-index-dir");
+  return dir.empty() ? rt.data_dir() / "search" : std::filesystem::path(dir);
+}
+
+class SearchModule final : public emporium::Module {
+ public:
+  explicit SearchModule(Runtime& rt) : rt_(rt) {}
+
+  Status Start() override {
+    EMP_ASSIGN_OR_RETURN(index_, Index::Open(IndexDir(rt_)));
+    EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
+    EMP_ASSIGN_OR_RETURN(indexer_, Indexer::Subscribe(*bus, *index_));
+    indexer_->Start();
+    return AddRoutes(rt_.router(), HttpDeps{*index_, ranker_, [this] { return RebuildNow(); }});
+  }
+
+  void Stop() override {
+    if (indexer_) indexer_->Stop();
+    indexer_.reset();
+    index_.reset();
+  }
+
+ private:
+  Result<int64_t> RebuildNow() {
+    std::lock_guard lock(rebuild_mu_);
+    EMP_ASSIGN_OR_RETURN(rpc::ModuleClient * catalog, rt_.Client("catalog"));
+    return Rebuild(*index_, *catalog);
+  }
+
+  Runtime& rt_;
+  std::unique_ptr<Index> index_;
+  std::unique_ptr<Indexer> indexer_;
+  BusinessRulesRanker ranker_;
+  std::mutex rebuild_mu_;
+};
+
+int RebuildCommand(Runtime& rt, const std::vector<std::string>&) {
+  auto catalog = rt.Client("catalog");
+  if (!catalog.ok()) {
+    std::cerr
+        << "emporium search rebuild: catalog is not reachable from this command: pass "
+           "--remote=catalog=http://host:port, or POST /v1/search/rebuild (admin) on the running server\n";
+    return 2;
+  }
+  auto index = Index::Open(IndexDir(rt));
+  if (!index.ok()) {
+    std::cerr << "emporium search rebuild: " << index.status().message() << "\n";
+    return 1;
+  }
+  auto n = Rebuild(**index, **catalog, [](int64_t done) { std::cerr << "\rindexed " << done << std::flush; });
+  std::cerr << "\n";
+  if (!n.ok()) {
+    std::cerr << "emporium search rebuild: " << n.status().ToString() << "\n";
+    return 1;
+  }
+  std::cout << "indexed " << *n << " products into " << IndexDir(rt).string() << "\n";
+  return 0;
+}
+
+int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
+  std::string file = rt.config().Get("judgments");
+  if (file.empty() && !positional.empty()) file = positional.front();
+  if (file.empty()) {
+    std::cerr << "emporium eval search: --judgments=FILE is required (CSV or CSV.gz: "
+                 "product_uid,product_title,search_term,relevance)\n";
+    return 2;
+  }
+  int64_t k = rt.config().Int("k");
+  if (k < 1 || k > 1000) {
+    std::cerr << "emporium eval search: --k must be between 1 and 1000\n";
+    return 2;
+  }
+  Status s = RunEvalCommand(file, static_cast<size_t>(k), std::filesystem::temp_directory_path(), std::cout);
+  if (!s.ok()) {
+    std::cerr << "emporium eval search: " << s.message() << "\n";
+    return s.code() == Code::kNotFound || s.code() == Code::kInvalidArgument ? 2 : 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<config::Key> ConfigKeys() {
+  return {{"search-index-dir", config::Type::kString, "",
+           "Directory of the Xapian product index (default <data-dir>/search)."}};
+}
+
+ModuleDef Module() {
+  using config::Type;
+  return ModuleDef{
+      .name = "search",
+      .description = "Product search (Xapian) fed by catalog events",
+      .deps = {},
+      .in_all = true,
+      .keys = ConfigKeys(),
+      .make = [](Runtime& rt) { return std::make_unique<SearchModule>(rt); },
+      .commands =
+          {
+              Command{"search rebuild",
+                      "Re-index every product from catalog's API (the server must be stopped; "
+                      "catalog named by --remote). A running server: POST /v1/search/rebuild.",
+                      {},
+                      RebuildCommand},
+              Command{"eval search",
+                      "NDCG@k of search over graded judgments (Home Depot CSV, .gz ok).",
+                      {{"judgments", Type::kString, "", "The judgments file."},
+                       {"k", Type::kInt, "10", "Rank cut-off of NDCG."}},
+                      EvalCommand},
+          },
+  };
+}
+
+}  // namespace emporium::search

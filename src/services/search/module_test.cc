@@ -1,0 +1,260 @@
+// The search module in a Runtime over a temp data dir with the embedded bus: catalog events make
+// products searchable within a second, HTTP shapes and validation, catch-up of a new index, and
+// the rebuild from catalog's API.
+#include <gtest/gtest.h>
+
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "platform/bus/bus.h"
+#include "platform/core/json.h"
+#include "platform/core/random.h"
+#include "platform/metrics/metrics.h"
+#include "platform/module/runtime.h"
+#include "platform/rpc/rpc.h"
+#include "services/search/api.h"
+#include "services/search/generate.h"
+#include "services/search/http.h"
+#include "services/search/rebuild.h"
+
+namespace emporium::search {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Env {
+ public:
+  explicit Env(std::filesystem::path dir = {}, std::vector<std::string> flags = {}) {
+    dir_ = dir.empty() ? std::filesystem::path(::testing::TempDir()) / ("search-" + NewUuid()) : dir;
+    std::filesystem::create_directories(dir_);
+    flags.push_back("--data-dir=" + dir_.string());
+    flags.push_back("--access-log=false");
+    schema_ = RuntimeKeys();
+    for (auto& k : ConfigKeys()) schema_.push_back(k);
+    auto c = config::Config::Load(schema_, flags, {});
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    config_ = std::make_unique<config::Config>(std::move(c).value());
+    rt_ = std::make_unique<Runtime>(*config_, metrics_);
+    def_ = Module();
+  }
+  ~Env() { rt_->Stop(); }
+
+  Status Start() { return rt_->Start({&def_}); }
+
+  void Publish(const std::string& topic, const std::string& type, const std::string& key,
+               const std::string& data) {
+    if (!producer_) {
+      auto bus = rt_->Bus();
+      ASSERT_TRUE(bus.ok());
+      ASSERT_TRUE((*bus)->EnsureTopic(topic, kTopicPartitions).ok());
+      auto p = (*bus)->NewProducer();
+      ASSERT_TRUE(p.ok());
+      producer_ = std::move(p).value();
+    }
+    auto bus = rt_->Bus();
+    ASSERT_TRUE((*bus)->EnsureTopic(topic, kTopicPartitions).ok());
+    ASSERT_TRUE(producer_->Publish(topic, key, bus::MakeEvent("/emporium/catalog", type, key, data)).ok());
+  }
+  void PublishProduct(const ProductSpec& s, const std::string& type = "catalog.product.created") {
+    Publish(std::string(kProductTopic), type, s.id, ProductJson(s));
+  }
+
+  http::Response Get(const std::string& target) {
+    http::Request req;
+    req.method = http::Method::kGet;
+    req.target = target;
+    size_t q = target.find('?');
+    req.path = target.substr(0, q);
+    req.query = q == std::string::npos ? "" : target.substr(q + 1);
+    req.remote_addr = "198.51.100.7";
+    return rt_->Dispatch(req);
+  }
+  boost::json::object Search(const std::string& query) {
+    auto r = Get("/v1/search?" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto v = json::Parse(r.body);
+    return v.ok() && v->is_object() ? v->as_object() : boost::json::object{};
+  }
+  // Polls the search until `total` products match, for up to `limit`; returns the time it took.
+  Millis WaitFor(const std::string& query, int64_t total, Millis limit = Millis(5000)) {
+    auto start = Clock::now();
+    while (Clock::now() - start < limit) {
+      auto o = Search(query);
+      if (o.contains("total") && o.at("total").as_int64() == total) break;
+      std::this_thread::sleep_for(Millis(10));
+    }
+    return std::chrono::duration_cast<Millis>(Clock::now() - start);
+  }
+
+  Runtime& rt() { return *rt_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::vector<config::Key> schema_;
+  std::unique_ptr<config::Config> config_;
+  metrics::Registry metrics_;
+  std::unique_ptr<Runtime> rt_;
+  ModuleDef def_;
+  std::unique_ptr<bus::Producer> producer_;
+};
+
+ProductSpec Lantern(std::string id = "p-000001") {
+  ProductSpec s;
+  s.id = std::move(id);
+  s.title = "Brass Camping Lantern";
+  s.brand = "Trailhead";
+  s.category_id = "c-15";
+  s.category_path = {"Sports & Outdoors", "Camping"};
+  s.price = 2999;
+  return s;
+}
+
+TEST(SearchModule, CatalogEventsAreSearchableWithinOneSecond) {
+  Env env;
+  ASSERT_TRUE(env.Start().ok());
+  ProductSpec s = Lantern();
+  env.PublishProduct(s);
+  EXPECT_LT(env.WaitFor("q=lantern", 1).count(), 1000);
+
+  auto o = env.Search("q=lantern");
+  ASSERT_EQ(o.at("items").as_array().size(), 1u);
+  const auto& item = o.at("items").as_array()[0].as_object();
+  EXPECT_EQ(item.at("id").as_string(), "p-000001");
+  EXPECT_EQ(item.at("price").at("amount").as_int64(), 2999);
+  EXPECT_TRUE(item.at("score").is_double());
+  EXPECT_EQ(o.at("facets").at("category").as_array()[0].at("name").as_string(), "Camping");
+  EXPECT_TRUE(o.at("next_page_token").is_null());
+  EXPECT_FALSE(o.contains("corrected_query"));
+
+  s.title = "Copper Camping Lantern";
+  s.version = 2;
+  env.PublishProduct(s, "catalog.product.updated");
+  EXPECT_LT(env.WaitFor("q=copper", 1).count(), 1000);
+  EXPECT_EQ(env.Search("q=brass").at("total").as_int64(), 0);
+
+  env.Publish(std::string(kInventoryTopic), "inventory.changed", s.id,
+              R"({"product_id":"p-000001","available":0,"in_stock":false})");
+  EXPECT_LT(env.WaitFor("q=lantern&in_stock=true", 0).count(), 1000);
+  EXPECT_EQ(env.Search("q=lantern").at("items").as_array()[0].at("availability").at("in_stock").as_bool(),
+            false);
+
+  env.Publish(std::string(kProductTopic), "catalog.product.deleted", s.id, R"({"id":"p-000001"})");
+  EXPECT_LT(env.WaitFor("q=lantern", 0).count(), 1000);
+}
+
+TEST(SearchModule, MalformedEventsAreSkipped) {
+  Env env;
+  ASSERT_TRUE(env.Start().ok());
+  env.Publish(std::string(kProductTopic), "catalog.product.created", "p-bad", R"({"id":"p-bad"})");
+  env.Publish(std::string(kInventoryTopic), "inventory.changed", "p-bad", R"({"nothing":1})");
+  env.PublishProduct(Lantern());
+  EXPECT_LT(env.WaitFor("q=lantern", 1).count(), 1000);
+}
+
+TEST(SearchModule, ANewIndexCatchesUpFromTheStartOfTheTopics) {
+  auto dir = std::filesystem::path(::testing::TempDir()) / ("search-catchup-" + NewUuid());
+  {
+    Env env(dir);
+    ASSERT_TRUE(env.Start().ok());
+    for (const auto& s : GenerateProducts(50, 3)) env.PublishProduct(s);
+    env.PublishProduct(Lantern("p-lantern"));
+    env.WaitFor("q=lantern", 1);
+  }
+  std::filesystem::remove_all(dir / "search");
+  Env again(dir);
+  ASSERT_TRUE(again.Start().ok());
+  again.WaitFor("", 51);
+  EXPECT_EQ(again.Search("").at("total").as_int64(), 51);
+}
+
+TEST(SearchModule, ValidationErrorsAreProblems) {
+  Env env;
+  ASSERT_TRUE(env.Start().ok());
+  for (const char* q : {"page_size=0", "page_size=101", "page_size=x", "page_token=zzz", "min_price=-1",
+                        "min_price=10&max_price=5", "in_stock=maybe"}) {
+    auto r = env.Get(std::string("/v1/search?q=a&") + q);
+    EXPECT_EQ(r.status, 400) << q;
+    EXPECT_NE(r.body.find("\"errors\""), std::string::npos) << q << r.body;
+  }
+  EXPECT_EQ(env.Get("/v1/search?q=" + std::string(600, 'a')).status, 400);
+}
+
+TEST(SearchModule, PaginatesWithTokensAndCorrectsSpelling) {
+  Env env;
+  ASSERT_TRUE(env.Start().ok());
+  for (const auto& s : GenerateProducts(300, 11)) env.PublishProduct(s);
+  env.WaitFor("", 300);
+  auto first = env.Search("q=headphones&page_size=5");
+  int64_t total = first.at("total").as_int64();
+  ASSERT_GT(total, 5);
+  std::set<std::string> ids;
+  boost::json::object page = first;
+  for (int pages = 0; pages < 100; ++pages) {
+    for (const auto& item : page.at("items").as_array()) ids.insert(std::string(item.at("id").as_string()));
+    if (page.at("next_page_token").is_null()) break;
+    page = env.Search("q=headphones&page_size=5&page_token=" +
+                      std::string(page.at("next_page_token").as_string()));
+  }
+  EXPECT_EQ(static_cast<int64_t>(ids.size()), total);
+
+  auto fixed = env.Search("q=hedphones");
+  EXPECT_EQ(fixed.at("corrected_query").as_string(), "headphones");
+  EXPECT_EQ(fixed.at("total").as_int64(), total);
+
+  auto suggest = env.Get("/v1/search/suggest?q=headph");
+  EXPECT_EQ(suggest.status, 200);
+  EXPECT_NE(suggest.body.find("eadphones"), std::string::npos) << suggest.body;
+}
+
+TEST(SearchModule, RebuildRequiresAnAdmin) {
+  Env env;
+  ASSERT_TRUE(env.Start().ok());
+  http::Request req;
+  req.method = http::Method::kPost;
+  req.path = req.target = "/v1/search/rebuild";
+  EXPECT_EQ(env.rt().Dispatch(req).status, 401);
+}
+
+TEST(Rebuild, ReindexesEveryCatalogPageAndDropsWhatIsGone) {
+  auto dir = std::filesystem::path(::testing::TempDir()) / ("search-rebuild-" + NewUuid());
+  auto index = Index::Open(dir);
+  ASSERT_TRUE(index.ok());
+  auto stale = ParseProduct(ProductJson(Lantern("p-gone")));
+  ASSERT_TRUE((*index)->Upsert(*stale).ok());
+  ASSERT_TRUE((*index)->Commit().ok());
+
+  const auto products = GenerateProducts(250, 5);
+  int calls = 0;
+  auto catalog = rpc::NewLocalClient("catalog", [&](http::Request& req) {
+    ++calls;
+    size_t offset = 0;
+    if (auto t = req.QueryParam("page_token")) offset = std::stoul(*t);
+    size_t size = std::stoul(req.QueryParam("page_size").value_or("20"));
+    std::string body = "{\"items\":[";
+    for (size_t i = offset; i < std::min(products.size(), offset + size); ++i) {
+      body += (i > offset ? "," : "") + ProductJson(products[i]);
+    }
+    body += "],\"next_page_token\":";
+    body += offset + size < products.size() ? "\"" + std::to_string(offset + size) + "\"" : "null";
+    return http::Response::Json(200, body + "}");
+  });
+  auto n = Rebuild(**index, *catalog);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 250);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(*(*index)->Size(), 250);
+  auto ids = (*index)->ProductIds();
+  EXPECT_EQ(std::count(ids->begin(), ids->end(), "p-gone"), 0);
+
+  auto failing =
+      rpc::NewLocalClient("catalog", [](http::Request&) { return http::Response::Json(503, "{}"); });
+  EXPECT_EQ(Rebuild(**index, *failing).status().code(), Code::kUnavailable);
+  index->reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace emporium::search

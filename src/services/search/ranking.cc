@@ -1,0 +1,15 @@
+#include "services/search/ranking.h"
+
+#include <algorithm>
+
+namespace emporium::search {
+
+void BusinessRulesRanker::Rerank(const Query&, const std::optional<auth::Principal>&,
+                                 std::vector<Hit>& hits) {
+  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+    if (a.in_stock != b.in_stock) return a.in_stock;
+    return a.score > b.score;
+  });
+}
+
+}  // namespace emporium::search
