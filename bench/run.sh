@@ -107,6 +107,38 @@ token=$(curl -fs -d 'grant_type=password&client_id=storefront&username=bench@exa
 "$build/emporium_bench" latency --label=direct --url="http://127.0.0.1:$pi/v1/me" --token="$token" | tee -a "$results"
 "$build/emporium_bench" latency --label=via-gateway --url="http://127.0.0.1:$pg/v1/me" --token="$token" | tee -a "$results"
 
+echo "== product page: GET /v1/products/{id} through \`emporium up\` (gateway middlewares, SQLite) vs nginx serving the same bytes from a file"
+pu=$(free_port)
+"$build/emporium" up --http-port="$pu" --data-dir="$work/up" --access-log=false --threads=2 --log-level=warn \
+  --gateway-rate-ip=0 --gateway-rate-user=0 &
+pids+=($!)
+wait_http "http://127.0.0.1:$pu/readyz"
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$pu/v1/products/p-000042" >/dev/null 2>&1 && break; sleep 0.2; done
+mkdir -p "$work/www/v1/products"
+curl -fs "http://127.0.0.1:$pu/v1/products/p-000042" >"$work/www/v1/products/p-000042"
+pn=$(free_port)
+mkdir -p "$work/nginx2/logs"
+cat >"$work/nginx2/nginx.conf" <<NGINX
+worker_processes 2;
+error_log $work/nginx2/logs/error.log warn;
+pid $work/nginx2/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$pn reuseport;
+    location /v1/products/ { root $work/www; default_type application/json; etag off; }
+  }
+}
+NGINX
+nginx -p "$work/nginx2" -c "$work/nginx2/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+wait_http "http://127.0.0.1:$pn/v1/products/p-000042"
+ours=$(wrk_rps "http://127.0.0.1:$pu/v1/products/p-000042")
+theirs=$(wrk_rps "http://127.0.0.1:$pn/v1/products/p-000042")
+ratio=$(python3 -c "print(f'{$ours/$theirs:.2f}')")
+echo "{\"bench\":\"product_get\",\"bytes\":$(wc -c <"$work/www/v1/products/p-000042"),\"emporium_rps\":$ours,\"nginx_rps\":$theirs,\"ratio\":$ratio}" | tee -a "$results"
+
 echo "== cart adds/s: cart module + fake catalog via Runtime::Dispatch, 2 threads (SQLite on disk, then tmpfs)"
 "$build/cart_bench" --seconds=5 --threads=2 | tee -a "$results"
 "$build/cart_bench" --seconds=5 --threads=2 --dir=/dev/shm --label=tmpfs | tee -a "$results"

@@ -32,6 +32,7 @@ class Core {
   sql::Database* db_ = nullptr;
   Publisher publisher_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<ProductCache> cache_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Inventory> inventory_;
 };

@@ -57,20 +57,25 @@ void ValidateNewProduct(const NewProduct& p, FieldErrors& errors) {
   CheckMoney(p.price, errors);
 }
 
-Catalog::Catalog(Store& store, Clock& clock, std::function<void()> notify)
-    : store_(store), clock_(clock), notify_(std::move(notify)) {}
+Catalog::Catalog(Store& store, Clock& clock, std::function<void()> notify, ProductCache* cache)
+    : store_(store), clock_(clock), notify_(std::move(notify)), cache_(cache) {}
 
 int64_t Catalog::Now() const {
   return UnixMillis(clock_.WallNow());
 }
 
 Result<Product> Catalog::Get(const std::string& id) {
+  if (cache_) {
+    if (auto hit = cache_->Get(id)) return std::move(*hit);
+  }
+  const uint64_t generation = cache_ ? cache_->generation() : 0;
   std::optional<Product> p;
   EMP_RETURN_IF_ERROR(store_.db().Transact([&](sql::Tx& tx) -> Status {
     EMP_ASSIGN_OR_RETURN(p, store_.ProductById(tx, id));
     return Status::Ok();
   }));
   if (!p) return NotFound("product " + id + " does not exist");
+  if (cache_) cache_->Put(id, *p, generation);
   return std::move(*p);
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "platform/core/clock.h"
+#include "services/catalog/product_cache.h"
 #include "services/catalog/store.h"
 
 namespace emporium::catalog {
@@ -23,7 +24,8 @@ void ValidateNewProduct(const NewProduct& p, FieldErrors& errors);
 class Catalog {
  public:
   // notify: called after a commit that wrote outbox events (wakes the relay).
-  Catalog(Store& store, Clock& clock, std::function<void()> notify);
+  // cache may be null (no caching).
+  Catalog(Store& store, Clock& clock, std::function<void()> notify, ProductCache* cache = nullptr);
 
   // kNotFound for an unknown or deleted product.
   Result<Product> Get(const std::string& id);
@@ -53,6 +55,7 @@ class Catalog {
   Store& store_;
   Clock& clock_;
   std::function<void()> notify_;
+  ProductCache* cache_;
 };
 
 }  // namespace emporium::catalog
