@@ -205,6 +205,31 @@ Result<int> Inbox::ProcessBatch(sql::Database& db, const std::string& group, std
   return ran;
 }
 
+// ---- OutboxPublisher ----
+
+OutboxPublisher::~OutboxPublisher() {
+  Stop();
+}
+
+Status OutboxPublisher::Start(sql::Database& db, Bus& bus,
+                              const std::vector<std::pair<std::string, int>>& topics) {
+  for (const auto& [topic, partitions] : topics) EMP_RETURN_IF_ERROR(bus.EnsureTopic(topic, partitions));
+  EMP_ASSIGN_OR_RETURN(producer_, bus.NewProducer());
+  relay_ = std::make_unique<Relay>(db, *producer_);
+  relay_->Start();
+  return Status::Ok();
+}
+
+void OutboxPublisher::Notify() {
+  if (relay_) relay_->Notify();
+}
+
+void OutboxPublisher::Stop() {
+  if (relay_) relay_->Stop();
+  relay_.reset();
+  producer_.reset();
+}
+
 // ---- Worker ----
 
 namespace {

@@ -58,6 +58,25 @@ class Relay {
   std::unique_ptr<State> state_;
 };
 
+// A module's outbox shipping, in one object: ensures its topics, owns the producer and the relay.
+// Start() once the module's migrations ran; Notify() after a commit that added events; Stop() (or
+// destruction) stops the relay. Thread-safe after Start().
+class OutboxPublisher {
+ public:
+  OutboxPublisher() = default;
+  ~OutboxPublisher();
+  OutboxPublisher(const OutboxPublisher&) = delete;
+  OutboxPublisher& operator=(const OutboxPublisher&) = delete;
+
+  Status Start(sql::Database& db, Bus& bus, const std::vector<std::pair<std::string, int>>& topics);
+  void Notify();
+  void Stop();
+
+ private:
+  std::unique_ptr<Producer> producer_;
+  std::unique_ptr<Relay> relay_;
+};
+
 class Inbox {
  public:
   using Handler = std::function<Status(sql::Tx&, const Record&)>;

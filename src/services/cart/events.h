@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "platform/bus/outbox.h"
 #include "platform/core/status.h"
 #include "services/cart/model.h"
 
@@ -37,19 +38,6 @@ Status AddWishlistEvent(sql::Tx& tx, const std::string& subject, const std::stri
 // Extracts the change carried by a cart.* event's data; kInvalidArgument when it has none.
 Result<Change> ChangeFromEventData(const std::string& subject, std::string_view data_json);
 
-// Owns the producer and the relay of cart's outbox.
-class Publisher {
- public:
-  Publisher();
-  ~Publisher();
-  Status Start(sql::Database& db, bus::Bus& bus);
-  void Stop();
-  // Wakes the relay after a commit that added events.
-  void Notify();
-
- private:
-  std::unique_ptr<bus::Producer> producer_;
-  std::unique_ptr<bus::Relay> relay_;
-};
+using Publisher = bus::OutboxPublisher;
 
 }  // namespace emporium::cart

@@ -28,7 +28,7 @@ class CartModule final : public emporium::Module {
     store_ = std::make_unique<Store>(*db);
     EMP_RETURN_IF_ERROR(store_->Migrate());
     EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
-    EMP_RETURN_IF_ERROR(publisher_.Start(*db, *bus));
+    EMP_RETURN_IF_ERROR(publisher_.Start(*db, *bus, {{std::string(kCartTopic), 8}}));
 
     Retention retention{c.Int("cart-change-retention"), c.Duration("cart-change-max-age").count()};
     catalog_ = NewCatalog(rt_);

@@ -46,28 +46,4 @@ Status AddToOutbox(sql::Tx& tx, const Events& events) {
   return Status::Ok();
 }
 
-Publisher::Publisher() = default;
-Publisher::~Publisher() {
-  Stop();
-}
-
-Status Publisher::Start(sql::Database& db, bus::Bus& bus) {
-  EMP_RETURN_IF_ERROR(bus.EnsureTopic(std::string(kProductTopic), 8));
-  EMP_RETURN_IF_ERROR(bus.EnsureTopic(std::string(kInventoryTopic), 8));
-  EMP_ASSIGN_OR_RETURN(producer_, bus.NewProducer());
-  relay_ = std::make_unique<bus::Relay>(db, *producer_);
-  relay_->Start();
-  return Status::Ok();
-}
-
-void Publisher::Stop() {
-  if (relay_) relay_->Stop();
-  relay_.reset();
-  producer_.reset();
-}
-
-void Publisher::Notify() {
-  if (relay_) relay_->Notify();
-}
-
 }  // namespace emporium::catalog

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/bus/outbox.h"
 #include "platform/core/status.h"
 #include "services/catalog/model.h"
 
@@ -42,17 +43,6 @@ Outgoing ReservationEvent(const std::string& type, const Reservation& r);
 
 Status AddToOutbox(sql::Tx& tx, const Events& events);
 
-class Publisher {
- public:
-  Publisher();
-  ~Publisher();
-  Status Start(sql::Database& db, bus::Bus& bus);
-  void Stop();
-  void Notify();
-
- private:
-  std::unique_ptr<bus::Producer> producer_;
-  std::unique_ptr<bus::Relay> relay_;
-};
+using Publisher = bus::OutboxPublisher;
 
 }  // namespace emporium::catalog

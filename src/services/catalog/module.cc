@@ -20,7 +20,8 @@ class CatalogModule final : public emporium::Module {
   Status Start() override {
     EMP_RETURN_IF_ERROR(core_.Open(rt_));
     EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
-    EMP_RETURN_IF_ERROR(core_.publisher().Start(core_.db(), *bus));
+    EMP_RETURN_IF_ERROR(core_.publisher().Start(
+        core_.db(), *bus, {{std::string(kProductTopic), 8}, {std::string(kInventoryTopic), 8}}));
     EMP_RETURN_IF_ERROR(SeedIfEmpty());
     EMP_RETURN_IF_ERROR(AddProductRoutes(rt_.router(), core_.catalog()));
     EMP_RETURN_IF_ERROR(AddInventoryRoutes(rt_.router(), core_.inventory()));

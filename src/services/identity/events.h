@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/bus/outbox.h"
 #include "platform/core/status.h"
 
 namespace emporium::sql {
@@ -40,20 +41,6 @@ Outgoing GuestMerged(const std::string& guest_id, const std::string& user_id);
 // Writes the events to the outbox inside the caller's transaction.
 Status AddToOutbox(sql::Tx& tx, const Events& events);
 
-// Owns the producer and the relay of identity's outbox.
-class Publisher {
- public:
-  Publisher();
-  ~Publisher();
-  // Ensures the topic, creates the producer and starts the relay thread.
-  Status Start(sql::Database& db, bus::Bus& bus);
-  void Stop();
-  // Wakes the relay after a commit that added events.
-  void Notify();
-
- private:
-  std::unique_ptr<bus::Producer> producer_;
-  std::unique_ptr<bus::Relay> relay_;
-};
+using Publisher = bus::OutboxPublisher;
 
 }  // namespace emporium::identity

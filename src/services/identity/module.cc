@@ -50,7 +50,7 @@ class IdentityModule final : public emporium::Module {
   Status Start() override {
     EMP_RETURN_IF_ERROR(core_.Open(rt_, false));
     EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
-    EMP_RETURN_IF_ERROR(core_.publisher().Start(core_.db(), *bus));
+    EMP_RETURN_IF_ERROR(core_.publisher().Start(core_.db(), *bus, {{std::string(kUserTopic), 8}}));
     EMP_RETURN_IF_ERROR(Bootstrap());
     // A signing key exists before the first JWKS fetch or token.
     EMP_RETURN_IF_ERROR(core_.keys().Jwks().status());
