@@ -184,8 +184,13 @@ class EmporiumBinaryTest : public ::testing::Test {
                         SystemClock::Get().Now() + milliseconds(3000));
   }
 
-  // Starts `emporium serve` with args on a free port and waits until /readyz says 200.
-  Child& StartServing(uint16_t port, std::vector<std::string> args = {"serve"}) {
+  // Starts `emporium serve` with args on a free port and waits until /readyz says 200. The
+  // default target is every module but the payment and carrier sandboxes: they listen on fixed
+  // ports, which tests running in parallel would fight over.
+  Child& StartServing(uint16_t port,
+                      std::vector<std::string> args = {
+                          "serve",
+                          "--target=info,identity,catalog,cart,search,order,payment,fulfillment,gateway"}) {
     Child& c = NewChild();
     args.push_back(c.DataDirFlag());
     args.push_back("--http-port=" + std::to_string(port));
@@ -387,7 +392,7 @@ TEST_F(EmporiumBinaryTest, SecondProcessOnTheSamePortFails) {
   Child& first = StartServing(port);
   ASSERT_TRUE(first.running());
   Child& second = NewChild();
-  second.Spawn({"serve", second.DataDirFlag(), "--http-port=" + std::to_string(port)});
+  second.Spawn({"serve", "--target=info", second.DataDirFlag(), "--http-port=" + std::to_string(port)});
   auto code = second.Wait(milliseconds(10'000));
   ASSERT_TRUE(code.has_value()) << "the second server kept running on a taken port; output:\n"
                                 << second.Output();

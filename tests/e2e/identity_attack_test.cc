@@ -206,14 +206,17 @@ class IdentityAttackTest : public ::testing::Test {
   Child& Serve(std::vector<std::string> extra = {}) {
     port_ = FreePort();
     Child& c = NewChild();
-    std::vector<std::string> args{"serve",
-                                  "--data-dir=" + data_.string(),
-                                  "--http-port=" + std::to_string(port_),
-                                  "--identity-password-ops=1",
-                                  "--identity-password-mem-kib=8192",
-                                  "--gateway-rate-ip=100000",
-                                  "--gateway-burst-ip=100000",
-                                  "--log-level=debug"};
+    // Every module but the sandboxes, which listen on fixed ports (tests run in parallel).
+    std::vector<std::string> args{
+        "serve",
+        "--target=info,identity,catalog,cart,search,order,payment,fulfillment,gateway",
+        "--data-dir=" + data_.string(),
+        "--http-port=" + std::to_string(port_),
+        "--identity-password-ops=1",
+        "--identity-password-mem-kib=8192",
+        "--gateway-rate-ip=100000",
+        "--gateway-burst-ip=100000",
+        "--log-level=debug"};
     args.insert(args.end(), extra.begin(), extra.end());
     c.Spawn(args);
     const auto give_up = std::chrono::steady_clock::now() + seconds(20);

@@ -132,7 +132,11 @@ ModuleDef Module() {
                "/oauth2=identity,/.well-known=identity,/v1/info=info,/v1/search=search,"
                "/v1/cart=cart,/v1/wishlist=cart,/v1/products=catalog,/v1/categories=catalog,"
                "/v1/admin/products=catalog,/v1/admin/categories=catalog,/v1/admin/inventory=catalog,"
-               "/v1/internal/reservations=catalog",
+               "/v1/internal/reservations=catalog,"
+               "/v1/orders=order,/v1/admin/orders=order,/v1/admin/fraud=order,"
+               "/v1/internal/shipments=fulfillment,/v1/webhooks/carriers=fulfillment,"
+               "/v1/payments=payment,/v1/internal/payments=payment,/v1/admin/payments=payment,"
+               "/v1/webhooks/payments=payment",
                "Path prefix=owning module; prefixes of modules named in --remote are proxied to them."},
               {"gateway-timeout", Type::kDuration, "10s", "Deadline of a proxied call."},
           },

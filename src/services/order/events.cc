@@ -1,0 +1,27 @@
+#include "services/order/events.h"
+
+#include <boost/json/object.hpp>
+
+#include "platform/bus/outbox.h"
+#include "platform/core/clock.h"
+#include "platform/core/json.h"
+#include "services/order/api.h"
+
+namespace emporium::order {
+
+Status AddOrderEvent(sql::Tx& tx, const std::string& type, const Order& o, int64_t at_ms) {
+  boost::json::object data{{"order_id", o.id},
+                           {"user_id", o.user_id},
+                           {"status", o.status},
+                           {"reason", o.reason},
+                           {"total", boost::json::object{{"amount", o.total}, {"currency", o.currency}}},
+                           {"at", FormatRfc3339(SystemTime(std::chrono::milliseconds(at_ms)))}};
+  if (!o.tracking_number.empty()) {
+    data["shipment_id"] = o.shipment_id;
+    data["tracking_number"] = o.tracking_number;
+  }
+  bus::Event e = bus::MakeEvent(std::string(kEventSource), "order." + type, o.id, json::Dump(data));
+  return bus::Outbox::Add(tx, std::string(kOrderTopic), o.id, e);
+}
+
+}  // namespace emporium::order

@@ -1,0 +1,37 @@
+// What payment publishes through its transactional outbox (topic "payment", key = order id), and
+// the relay that ships it. Thread-safety: AddPaymentEvent is pure; Publisher is thread-safe after
+// Start().
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "platform/core/status.h"
+#include "services/payment/store.h"
+
+namespace emporium::bus {
+class Bus;
+class Producer;
+class Relay;
+}  // namespace emporium::bus
+
+namespace emporium::payment {
+
+// payment.<type> {"payment_id","order_id","amount","currency","provider","status","captured",
+// "refunded", plus "decline_code" when set and "refund_amount" for refunds}.
+Status AddPaymentEvent(sql::Tx& tx, const std::string& type, const Payment& p, int64_t refund_amount = 0);
+
+class Publisher {
+ public:
+  Publisher();
+  ~Publisher();
+  Status Start(sql::Database& db, bus::Bus& bus);
+  void Stop();
+  void Notify();
+
+ private:
+  std::unique_ptr<bus::Producer> producer_;
+  std::unique_ptr<bus::Relay> relay_;
+};
+
+}  // namespace emporium::payment

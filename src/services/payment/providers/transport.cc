@@ -1,0 +1,101 @@
+#include "services/payment/providers/transport.h"
+
+#include <ctime>
+
+#include "platform/core/json.h"
+
+namespace emporium::payment {
+
+Result<http::Response> Transport::Send(http::Method method, std::string target, std::string body,
+                                       std::string_view content_type,
+                                       std::vector<std::pair<std::string, std::string>> headers,
+                                       std::string base) const {
+  http::Request req;
+  req.method = method;
+  req.target = std::move(target);
+  req.body = std::move(body);
+  if (!req.body.empty()) req.headers.Set("Content-Type", std::string(content_type));
+  req.headers.Set("Accept", "application/json");
+  for (auto& [k, v] : headers) req.headers.Set(k, std::move(v));
+  return client_.Send(base.empty() ? config_.base_url : base, req,
+                      SystemClock::Get().Now() + config_.timeout);
+}
+
+std::string PercentEncode(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [k, v] : fields) {
+    if (!out.empty()) out += '&';
+    out += PercentEncode(k) + "=" + PercentEncode(v);
+  }
+  return out;
+}
+
+Result<SystemTime> ParseRfc3339(std::string_view s) {
+  std::tm tm{};
+  int y, mo, d, h, mi, sec;
+  std::string str(s);
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6) {
+    return InvalidArgument("not an RFC 3339 time");
+  }
+  if (str.back() != 'Z' && str.find("+00:00") == std::string::npos) return InvalidArgument("time is not UTC");
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+boost::json::object BodyObject(const http::Response& resp) {
+  return ParseObject(resp.body);
+}
+
+boost::json::object ParseObject(std::string_view text) {
+  auto v = json::Parse(text);
+  if (!v.ok() || !v->is_object()) return {};
+  return v->as_object();
+}
+
+std::string Str(const boost::json::object& o, std::string_view key) {
+  auto v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+int64_t Int(const boost::json::object& o, std::string_view key) {
+  auto v = o.if_contains(key);
+  return v && v->is_int64() ? v->as_int64() : 0;
+}
+
+Status ProviderFailure(const std::string& provider, const http::Response& resp) {
+  return Unavailable(provider + " answered " + std::to_string(resp.status));
+}
+
+bool WithinTolerance(SystemTime at, const WebhookPolicy& policy) {
+  auto diff = policy.now > at ? policy.now - at : at - policy.now;
+  return diff <= policy.tolerance;
+}
+
+std::pair<std::string, std::string> SplitUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (slash == std::string::npos) return {url, "/"};
+  return {url.substr(0, slash), url.substr(slash)};
+}
+
+}  // namespace emporium::payment
