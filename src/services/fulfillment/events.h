@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "platform/bus/outbox.h"
 #include "platform/core/status.h"
 #include "services/fulfillment/model.h"
 
@@ -27,18 +28,6 @@ namespace emporium::fulfillment {
 // {"shipment_id","order_id","carrier","tracking_number","status","at"}.
 Status AddShipmentEvent(sql::Tx& tx, const std::string& type, const Shipment& s, const std::string& at);
 
-class Publisher {
- public:
-  Publisher();
-  ~Publisher();
-  Status Start(sql::Database& db, bus::Bus& bus);
-  void Stop();
-  // Wakes the relay after a commit that added events.
-  void Notify();
-
- private:
-  std::unique_ptr<bus::Producer> producer_;
-  std::unique_ptr<bus::Relay> relay_;
-};
+using Publisher = bus::OutboxPublisher;
 
 }  // namespace emporium::fulfillment

@@ -26,7 +26,7 @@ class FulfillmentModule final : public emporium::Module {
     store_ = std::make_unique<Store>(*db);
     EMP_RETURN_IF_ERROR(store_->Migrate());
     EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
-    EMP_RETURN_IF_ERROR(publisher_.Start(*db, *bus));
+    EMP_RETURN_IF_ERROR(publisher_.Start(*db, *bus, {{std::string(kTopic), 8}}));
 
     http_ = std::make_unique<http::HttpClient>();
     std::vector<std::unique_ptr<Carrier>> carriers;

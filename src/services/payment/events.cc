@@ -19,27 +19,4 @@ Status AddPaymentEvent(sql::Tx& tx, const std::string& type, const Payment& p, i
   return bus::Outbox::Add(tx, std::string(kPaymentTopic), p.order_id, e);
 }
 
-Publisher::Publisher() = default;
-Publisher::~Publisher() {
-  Stop();
-}
-
-Status Publisher::Start(sql::Database& db, bus::Bus& bus) {
-  EMP_RETURN_IF_ERROR(bus.EnsureTopic(std::string(kPaymentTopic), 8));
-  EMP_ASSIGN_OR_RETURN(producer_, bus.NewProducer());
-  relay_ = std::make_unique<bus::Relay>(db, *producer_);
-  relay_->Start();
-  return Status::Ok();
-}
-
-void Publisher::Stop() {
-  if (relay_) relay_->Stop();
-  relay_.reset();
-  producer_.reset();
-}
-
-void Publisher::Notify() {
-  if (relay_) relay_->Notify();
-}
-
 }  // namespace emporium::payment

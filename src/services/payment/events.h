@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "platform/bus/outbox.h"
 #include "platform/core/status.h"
 #include "services/payment/store.h"
 
@@ -21,17 +22,6 @@ namespace emporium::payment {
 // "refunded", plus "decline_code" when set and "refund_amount" for refunds}.
 Status AddPaymentEvent(sql::Tx& tx, const std::string& type, const Payment& p, int64_t refund_amount = 0);
 
-class Publisher {
- public:
-  Publisher();
-  ~Publisher();
-  Status Start(sql::Database& db, bus::Bus& bus);
-  void Stop();
-  void Notify();
-
- private:
-  std::unique_ptr<bus::Producer> producer_;
-  std::unique_ptr<bus::Relay> relay_;
-};
+using Publisher = bus::OutboxPublisher;
 
 }  // namespace emporium::payment

@@ -32,7 +32,7 @@ class PaymentModule final : public emporium::Module {
     EMP_ASSIGN_OR_RETURN(sql::Database * db, rt_.Database("payment"));
     EMP_RETURN_IF_ERROR(payment::Migrate(*db));
     EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
-    EMP_RETURN_IF_ERROR(publisher_.Start(*db, *bus));
+    EMP_RETURN_IF_ERROR(publisher_.Start(*db, *bus, {{std::string(kPaymentTopic), 8}}));
 
     client_ = std::make_unique<http::HttpClient>();
     std::vector<std::unique_ptr<Provider>> providers;
