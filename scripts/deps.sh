@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev libpq-dev libhiredis-dev librdkafka-dev libssl-dev libyaml-cpp-dev
+  libsqlite3-dev libpq-dev libhiredis-dev librdkafka-dev libssl-dev libsodium-dev libyaml-cpp-dev
   libxapian-dev zlib1g-dev
   libgtest-dev libgmock-dev
   postgresql redis-server kcat wrk nginx python3 python3-venv curl
