@@ -4,6 +4,7 @@
 #   2. module-call latency, in-process vs HTTP (emporium_bench rpc)
 #   3. events/s through outbox → relay → consumer, embedded log and Kafka (emporium_bench events)
 #   4. token verifications/s and argon2id logins/s (emporium_bench auth)
+#   6. checkouts/s end to end on `emporium up` next to the SQLite commit rate (emporium_bench checkout)
 #   5. gateway overhead: GET /v1/me on identity directly vs through a gateway process that
 #      proxies to it (emporium_bench latency, sequential, keep-alive)
 #   6. cart adds/s through the cart module with a fake catalog (cart_bench)
@@ -110,7 +111,7 @@ token=$(curl -fs -d 'grant_type=password&client_id=storefront&username=bench@exa
 echo "== product page: GET /v1/products/{id} through \`emporium up\` (gateway middlewares, SQLite) vs nginx serving the same bytes from a file"
 pu=$(free_port)
 "$build/emporium" up --http-port="$pu" --data-dir="$work/up" --access-log=false --threads=2 --log-level=warn \
-  --gateway-rate-ip=0 --gateway-rate-user=0 &
+  --gateway-rate-ip=0 --gateway-rate-user=0 --order-fraud-max-orders=1000000 --order-fraud-max-window-amount=1000000000 &
 pids+=($!)
 wait_http "http://127.0.0.1:$pu/readyz"
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$pu/v1/products/p-000042" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -138,6 +139,9 @@ ours=$(wrk_rps "http://127.0.0.1:$pu/v1/products/p-000042")
 theirs=$(wrk_rps "http://127.0.0.1:$pn/v1/products/p-000042")
 ratio=$(python3 -c "print(f'{$ours/$theirs:.2f}')")
 echo "{\"bench\":\"product_get\",\"bytes\":$(wc -c <"$work/www/v1/products/p-000042"),\"emporium_rps\":$ours,\"nginx_rps\":$theirs,\"ratio\":$ratio}" | tee -a "$results"
+
+echo "== checkout: 32 users add one item and check out with a test card (payment and carrier sandboxes in process), vs SQLite commits/s"
+"$build/emporium_bench" checkout --url="http://127.0.0.1:$pu" --users=32 --orders=600 | tee -a "$results"
 
 echo "== cart adds/s: cart module + fake catalog via Runtime::Dispatch, 2 threads (SQLite on disk, then tmpfs)"
 "$build/cart_bench" --seconds=5 --threads=2 | tee -a "$results"
