@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -85,5 +86,26 @@ class Router {
   std::vector<std::unique_ptr<Middleware>> middlewares_;
   std::vector<int> middleware_orders_;  // parallel to middlewares_, ascending
 };
+
+// A route served by a member function of one handler object that all of a module's routes share.
+template <typename T>
+struct MemberRoute {
+  Method method;
+  const char* pattern;
+  Response (T::*fn)(Request&);
+  RouteOptions options;
+};
+
+// Adds every route with its handler bound to `target`, which the router's closures keep alive.
+template <typename T>
+Status AddMemberRoutes(Router& router, std::shared_ptr<T> target,
+                       std::initializer_list<MemberRoute<T>> routes) {
+  for (const MemberRoute<T>& r : routes) {
+    auto fn = r.fn;
+    EMP_RETURN_IF_ERROR(router.Add(
+        r.method, r.pattern, [target, fn](Request& req) { return ((*target).*fn)(req); }, r.options));
+  }
+  return Status::Ok();
+}
 
 }  // namespace emporium::http

@@ -289,35 +289,24 @@ class Routes {
 Status AddProductRoutes(http::Router& router, Catalog& catalog) {
   using auth::Access;
   using http::Method;
-  auto routes = std::make_shared<Routes>(catalog);
-  auto bind = [routes](Response (Routes::*fn)(Request&)) {
-    return [routes, fn](Request& req) { return ((*routes).*fn)(req); };
-  };
-  struct Entry {
-    Method method;
-    const char* pattern;
-    Response (Routes::*fn)(Request&);
-    Access access;
-    // Product reads are served from the product cache almost always; on a miss they are one
-    // SQLite/PostgreSQL read. Running them on the I/O thread saves the hop to the blocking pool
-    // (two thread wake-ups), which costs more than the read itself.
-    bool blocking = true;
-  };
-  const Entry entries[] = {
-      {Method::kGet, "/v1/products", &Routes::List, Access::kPublic},
-      {Method::kGet, "/v1/products/{id}", &Routes::Get, Access::kPublic, /*blocking=*/false},
-      {Method::kGet, "/v1/products/{id}/image.svg", &Routes::Image, Access::kPublic, /*blocking=*/false},
-      {Method::kGet, "/v1/categories", &Routes::Categories, Access::kPublic},
-      {Method::kPost, "/v1/admin/categories", &Routes::CreateCategory, Access::kAdmin},
-      {Method::kPost, "/v1/admin/products", &Routes::Create, Access::kAdmin},
-      {Method::kPatch, "/v1/admin/products/{id}", &Routes::Patch, Access::kAdmin},
-      {Method::kDelete, "/v1/admin/products/{id}", &Routes::Delete, Access::kAdmin},
-  };
-  for (const Entry& e : entries) {
-    EMP_RETURN_IF_ERROR(router.Add(e.method, e.pattern, bind(e.fn),
-                                   http::RouteOptions{.access = e.access, .blocking = e.blocking}));
-  }
-  return Status::Ok();
+  // Product reads are served from the product cache almost always; on a miss they are one
+  // SQLite/PostgreSQL read. Running them on the I/O thread (blocking = false) saves the hop to the
+  // blocking pool (two thread wake-ups), which costs more than the read itself.
+  return http::AddMemberRoutes<Routes>(
+      router, std::make_shared<Routes>(catalog),
+      {
+          {Method::kGet, "/v1/products", &Routes::List, {.access = Access::kPublic}},
+          {Method::kGet, "/v1/products/{id}", &Routes::Get, {.access = Access::kPublic, .blocking = false}},
+          {Method::kGet,
+           "/v1/products/{id}/image.svg",
+           &Routes::Image,
+           {.access = Access::kPublic, .blocking = false}},
+          {Method::kGet, "/v1/categories", &Routes::Categories, {.access = Access::kPublic}},
+          {Method::kPost, "/v1/admin/categories", &Routes::CreateCategory, {.access = Access::kAdmin}},
+          {Method::kPost, "/v1/admin/products", &Routes::Create, {.access = Access::kAdmin}},
+          {Method::kPatch, "/v1/admin/products/{id}", &Routes::Patch, {.access = Access::kAdmin}},
+          {Method::kDelete, "/v1/admin/products/{id}", &Routes::Delete, {.access = Access::kAdmin}},
+      });
 }
 
 }  // namespace emporium::catalog

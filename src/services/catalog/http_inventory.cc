@@ -141,28 +141,22 @@ class Routes {
 Status AddInventoryRoutes(http::Router& router, Inventory& inventory) {
   using auth::Access;
   using http::Method;
-  auto routes = std::make_shared<Routes>(inventory);
-  auto bind = [routes](Response (Routes::*fn)(Request&)) {
-    return [routes, fn](Request& req) { return ((*routes).*fn)(req); };
-  };
-  struct Entry {
-    Method method;
-    const char* pattern;
-    Response (Routes::*fn)(Request&);
-    Access access;
-  };
-  const Entry entries[] = {
-      {Method::kGet, "/v1/admin/inventory/{product_id}", &Routes::GetStock, Access::kAdmin},
-      {Method::kPut, "/v1/admin/inventory/{product_id}", &Routes::PutStock, Access::kAdmin},
-      {Method::kPost, "/v1/internal/reservations", &Routes::Reserve, Access::kService},
-      {Method::kGet, "/v1/internal/reservations/{id}", &Routes::Get, Access::kService},
-      {Method::kPost, "/v1/internal/reservations/{id}/commit", &Routes::Commit, Access::kService},
-      {Method::kPost, "/v1/internal/reservations/{id}/release", &Routes::Release, Access::kService},
-  };
-  for (const Entry& e : entries) {
-    EMP_RETURN_IF_ERROR(router.Add(e.method, e.pattern, bind(e.fn), http::RouteOptions{.access = e.access}));
-  }
-  return Status::Ok();
+  return http::AddMemberRoutes<Routes>(
+      router, std::make_shared<Routes>(inventory),
+      {
+          {Method::kGet, "/v1/admin/inventory/{product_id}", &Routes::GetStock, {.access = Access::kAdmin}},
+          {Method::kPut, "/v1/admin/inventory/{product_id}", &Routes::PutStock, {.access = Access::kAdmin}},
+          {Method::kPost, "/v1/internal/reservations", &Routes::Reserve, {.access = Access::kService}},
+          {Method::kGet, "/v1/internal/reservations/{id}", &Routes::Get, {.access = Access::kService}},
+          {Method::kPost,
+           "/v1/internal/reservations/{id}/commit",
+           &Routes::Commit,
+           {.access = Access::kService}},
+          {Method::kPost,
+           "/v1/internal/reservations/{id}/release",
+           &Routes::Release,
+           {.access = Access::kService}},
+      });
 }
 
 }  // namespace emporium::catalog

@@ -391,34 +391,25 @@ Status AddRoutes(http::Router& router, HttpDeps deps) {
   using auth::Access;
   using http::Method;
   // Shared by the route closures (std::function must be copyable); lives as long as the router.
-  auto routes = std::make_shared<Routes>(std::move(deps));
-  auto bind = [routes](Response (Routes::*fn)(Request&)) {
-    return [routes, fn](Request& req) { return ((*routes).*fn)(req); };
-  };
-  struct Entry {
-    Method method;
-    const char* pattern;
-    Response (Routes::*fn)(Request&);
-    Access access;
-  };
-  const Entry entries[] = {
-      {Method::kPost, "/v1/users", &Routes::Register, Access::kPublic},
-      {Method::kPost, "/oauth2/token", &Routes::Token, Access::kPublic},
-      {Method::kPost, "/oauth2/revoke", &Routes::Revoke, Access::kPublic},
-      {Method::kPost, "/v1/sessions/guest", &Routes::Guest, Access::kPublic},
-      {Method::kGet, "/.well-known/jwks.json", &Routes::Jwks, Access::kPublic},
-      {Method::kGet, "/.well-known/openid-configuration", &Routes::Discovery, Access::kPublic},
-      {Method::kGet, "/v1/me", &Routes::Me, Access::kUser},
-      {Method::kPatch, "/v1/me", &Routes::PatchMe, Access::kUser},
-      {Method::kGet, "/v1/me/addresses", &Routes::Addresses, Access::kUser},
-      {Method::kPost, "/v1/me/addresses", &Routes::AddAddress, Access::kUser},
-      {Method::kDelete, "/v1/me/addresses/{id}", &Routes::DeleteAddress, Access::kUser},
-      {Method::kGet, "/v1/admin/users", &Routes::AdminUsers, Access::kAdmin},
-  };
-  for (const Entry& e : entries) {
-    EMP_RETURN_IF_ERROR(router.Add(e.method, e.pattern, bind(e.fn), http::RouteOptions{.access = e.access}));
-  }
-  return Status::Ok();
+  return http::AddMemberRoutes<Routes>(
+      router, std::make_shared<Routes>(std::move(deps)),
+      {
+          {Method::kPost, "/v1/users", &Routes::Register, {.access = Access::kPublic}},
+          {Method::kPost, "/oauth2/token", &Routes::Token, {.access = Access::kPublic}},
+          {Method::kPost, "/oauth2/revoke", &Routes::Revoke, {.access = Access::kPublic}},
+          {Method::kPost, "/v1/sessions/guest", &Routes::Guest, {.access = Access::kPublic}},
+          {Method::kGet, "/.well-known/jwks.json", &Routes::Jwks, {.access = Access::kPublic}},
+          {Method::kGet,
+           "/.well-known/openid-configuration",
+           &Routes::Discovery,
+           {.access = Access::kPublic}},
+          {Method::kGet, "/v1/me", &Routes::Me, {.access = Access::kUser}},
+          {Method::kPatch, "/v1/me", &Routes::PatchMe, {.access = Access::kUser}},
+          {Method::kGet, "/v1/me/addresses", &Routes::Addresses, {.access = Access::kUser}},
+          {Method::kPost, "/v1/me/addresses", &Routes::AddAddress, {.access = Access::kUser}},
+          {Method::kDelete, "/v1/me/addresses/{id}", &Routes::DeleteAddress, {.access = Access::kUser}},
+          {Method::kGet, "/v1/admin/users", &Routes::AdminUsers, {.access = Access::kAdmin}},
+      });
 }
 
 }  // namespace emporium::identity

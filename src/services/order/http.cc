@@ -208,33 +208,24 @@ object OrderJson(const Order& o, const std::vector<HistoryEntry>* history, bool 
 }
 
 Status AddRoutes(http::Router& router, OrderService& service) {
-  auto routes = std::make_shared<Routes>(service);
-  auto bind = [routes](Response (Routes::*fn)(Request&)) {
-    return [routes, fn](Request& req) { return ((*routes).*fn)(req); };
-  };
   using auth::Access;
   using http::Method;
-  struct Entry {
-    Method method;
-    const char* pattern;
-    Response (Routes::*fn)(Request&);
-    Access access;
-  };
-  const Entry entries[] = {
-      {Method::kPost, "/v1/orders", &Routes::Create, Access::kUser},
-      {Method::kGet, "/v1/orders", &Routes::List, Access::kUser},
-      {Method::kGet, "/v1/orders/{id}", &Routes::Get, Access::kUser},
-      {Method::kPost, "/v1/orders/{id}/cancel", &Routes::Cancel, Access::kUser},
-      {Method::kGet, "/v1/orders/{id}/tracking", &Routes::Tracking, Access::kUser},
-      {Method::kGet, "/v1/admin/orders", &Routes::AdminList, Access::kAdmin},
-      {Method::kGet, "/v1/admin/orders/{id}", &Routes::AdminGet, Access::kAdmin},
-      {Method::kGet, "/v1/admin/fraud/reviews", &Routes::Reviews, Access::kSupport},
-      {Method::kPost, "/v1/admin/fraud/reviews/{id}/decision", &Routes::Decide, Access::kSupport},
-  };
-  for (const Entry& e : entries) {
-    EMP_RETURN_IF_ERROR(router.Add(e.method, e.pattern, bind(e.fn), http::RouteOptions{.access = e.access}));
-  }
-  return Status::Ok();
+  return http::AddMemberRoutes<Routes>(
+      router, std::make_shared<Routes>(service),
+      {
+          {Method::kPost, "/v1/orders", &Routes::Create, {.access = Access::kUser}},
+          {Method::kGet, "/v1/orders", &Routes::List, {.access = Access::kUser}},
+          {Method::kGet, "/v1/orders/{id}", &Routes::Get, {.access = Access::kUser}},
+          {Method::kPost, "/v1/orders/{id}/cancel", &Routes::Cancel, {.access = Access::kUser}},
+          {Method::kGet, "/v1/orders/{id}/tracking", &Routes::Tracking, {.access = Access::kUser}},
+          {Method::kGet, "/v1/admin/orders", &Routes::AdminList, {.access = Access::kAdmin}},
+          {Method::kGet, "/v1/admin/orders/{id}", &Routes::AdminGet, {.access = Access::kAdmin}},
+          {Method::kGet, "/v1/admin/fraud/reviews", &Routes::Reviews, {.access = Access::kSupport}},
+          {Method::kPost,
+           "/v1/admin/fraud/reviews/{id}/decision",
+           &Routes::Decide,
+           {.access = Access::kSupport}},
+      });
 }
 
 }  // namespace emporium::order
