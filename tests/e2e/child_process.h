@@ -89,6 +89,7 @@ class Child {
 
   // The exit code once the process exits within `bound` (-signal when killed by one).
   std::optional<int> Wait(std::chrono::milliseconds bound) {
+    if (pid_ <= 0) return std::nullopt;  // already reaped; waitpid(-1) would reap any child
     const auto give_up = std::chrono::steady_clock::now() + bound;
     for (;;) {
       int status = 0;
@@ -109,7 +110,10 @@ class Child {
     }
     return true;
   }
-  void Signal(int sig) { ::kill(pid_, sig); }
+  // No-op once the child has been reaped: kill(-1, sig) would signal every process we may signal.
+  void Signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
   std::string Output() const { return ReadFile(log_); }
 
  private:

@@ -8,7 +8,8 @@
 //   cart.item_removed    {"subject","product_id","quantity":0,"change":{...}}
 //   wishlist.item_added  {"subject","product_id"}
 // `change` is the cart change that SSE clients receive (see docs/cart.md). The module consumes
-// identity.guest_merged on topic "identity.user" to merge a guest's cart into the user's cart.
+// identity.guest_merged on topic "identity.user" to merge a guest's cart into the user's cart, and
+// order.confirmed on topic "order" to take what the order bought out of the user's cart.
 #pragma once
 
 #include <string_view>

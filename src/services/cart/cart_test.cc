@@ -277,5 +277,109 @@ TEST_F(MergeTest, GuestCartMergesIntoUserCartCappedByAvailabilityOnce) {
   EXPECT_EQ(env_.Quantity("guest:g1", "p-1"), 0);
 }
 
+// ---- emptying after checkout ----
+
+class CheckoutTest : public MergeTest {
+ protected:
+  // An order.confirmed of user_id as the order module writes it (key = order id).
+  void PublishConfirmed(const std::string& order_id, const std::string& user_id, SystemTime created_at,
+                        const std::vector<std::pair<std::string, int>>& items, const std::string& event_id) {
+    auto bus = env_.rt().Bus();
+    ASSERT_TRUE(bus.ok());
+    auto producer = (*bus)->NewProducer();
+    ASSERT_TRUE(producer.ok());
+    boost::json::array lines;
+    for (const auto& [product, quantity] : items)
+      lines.push_back(
+          boost::json::object{{"product_id", product}, {"quantity", quantity}, {"unit_price", 100}});
+    boost::json::object data{{"order_id", order_id},
+                             {"user_id", user_id},
+                             {"status", "CONFIRMED"},
+                             {"items", lines},
+                             {"created_at", FormatRfc3339(created_at)},
+                             {"at", FormatRfc3339(std::chrono::system_clock::now())}};
+    bus::Event e = bus::MakeEvent("/emporium/order", "order.confirmed", order_id, json::Dump(data));
+    e.id = event_id;
+    ASSERT_TRUE((*producer)->Publish("order", order_id, e).ok());
+  }
+};
+
+TEST_F(CheckoutTest, ConfirmedOrderTakesWhatItBoughtOutOfTheCartOnce) {
+  env_.catalog().Set("p-4", 100, 5);
+  env_.catalog().Set("p-5", 100, 5);
+  ASSERT_EQ(env_.Add(kAda, "p-1", 3).status, 200);
+  ASSERT_EQ(env_.Add(kAda, "p-2", 1).status, 200);
+  ASSERT_EQ(env_.Add(kAda, "p-5", 1).status, 200);
+  ASSERT_EQ(env_.Add(kBob, "p-1", 1).status, 200);
+  std::this_thread::sleep_for(Millis(5));
+  const SystemTime checkout = std::chrono::system_clock::now();
+  std::this_thread::sleep_for(Millis(5));
+  // Added after the checkout: not part of the order, so it stays.
+  ASSERT_EQ(env_.Add(kAda, "p-4", 2).status, 200);
+  const int64_t version = ParseObject(env_.Get("/v1/cart", kAda).body).at("version").as_int64();
+
+  // Bought 2 of the 3 p-1, the one p-2, and p-4 (which was added later).
+  PublishConfirmed("o-1", "ada", checkout, {{"p-1", 2}, {"p-2", 1}, {"p-4", 2}}, "confirmed-1");
+  ASSERT_TRUE(WaitQuantity(kAda, "p-2", 0));
+  EXPECT_EQ(env_.Quantity(kAda, "p-1"), 1);
+  EXPECT_EQ(env_.Quantity(kAda, "p-4"), 2) << "a line added after the checkout stays";
+  EXPECT_EQ(env_.Quantity(kAda, "p-5"), 1);
+  EXPECT_EQ(env_.Quantity(kBob, "p-1"), 1) << "another user's cart is untouched";
+  EXPECT_EQ(ParseObject(env_.Get("/v1/cart", kAda).body).at("version").as_int64(), version + 1)
+      << "one change for the whole order";
+
+  // The same event again (redelivery) is skipped by the inbox; a later event of the same order
+  // (same key, so handled after it) shows the consumer went past it.
+  PublishConfirmed("o-1", "ada", checkout, {{"p-1", 2}, {"p-2", 1}, {"p-4", 2}}, "confirmed-1");
+  PublishConfirmed("o-1", "ada", std::chrono::system_clock::now(), {{"p-5", 1}}, "confirmed-2");
+  ASSERT_TRUE(WaitQuantity(kAda, "p-5", 0));
+  EXPECT_EQ(env_.Quantity(kAda, "p-1"), 1) << "the duplicate did not take p-1 again";
+  EXPECT_EQ(env_.Quantity(kAda, "p-4"), 2);
+}
+
+TEST_F(CheckoutTest, CartEventsSayWhatChanged) {
+  ASSERT_EQ(env_.Add(kAda, "p-1", 3).status, 200);
+  ASSERT_EQ(env_.Add(kAda, "p-2", 1).status, 200);
+  PublishConfirmed("o-2", "ada", std::chrono::system_clock::now(), {{"p-1", 1}, {"p-2", 1}}, "confirmed-3");
+  ASSERT_TRUE(WaitQuantity(kAda, "p-2", 0));
+
+  auto bus = env_.rt().Bus();
+  ASSERT_TRUE(bus.ok());
+  auto consumer = (*bus)->Subscribe("cart-checkout-reader", {std::string(kCartTopic)});
+  ASSERT_TRUE(consumer.ok());
+  std::vector<bus::Record> seen;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (seen.size() < 4 && std::chrono::steady_clock::now() < deadline) {
+    auto batch = (*consumer)->Poll(Millis(100));
+    ASSERT_TRUE(batch.ok());
+    seen.insert(seen.end(), batch->begin(), batch->end());
+  }
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[2].event.type, "cart.item_updated");
+  EXPECT_EQ(ParseObject(seen[2].event.data).at("quantity").as_int64(), 2);
+  EXPECT_EQ(seen[3].event.type, "cart.item_removed");
+  EXPECT_EQ(ParseObject(seen[3].event.data).at("product_id").as_string(), "p-2");
+  auto change = ParseObject(seen[3].event.data).at("change").as_object();
+  EXPECT_EQ(change.at("type").as_string(), "checked_out");
+  EXPECT_EQ(change.at("items").as_array().size(), 1u);
+}
+
+TEST_F(CheckoutTest, MalformedOrEmptyEventsChangeNothing) {
+  ASSERT_EQ(env_.Add(kAda, "p-1", 1).status, 200);
+  auto bus = env_.rt().Bus();
+  ASSERT_TRUE(bus.ok());
+  auto producer = (*bus)->NewProducer();
+  ASSERT_TRUE(producer.ok());
+  for (const char* data : {"[1, 2]", R"({"user_id":"ada","items":[{"product_id":"p-1","quantity":1}]})",
+                           R"({"user_id":"ada","created_at":"yesterday","items":[]})"}) {
+    bus::Event e = bus::MakeEvent("/emporium/order", "order.confirmed", "o-3", data);
+    ASSERT_TRUE((*producer)->Publish("order", "o-3", e).ok());
+  }
+  // Same key, handled after the three above.
+  PublishConfirmed("o-3", "ada", std::chrono::system_clock::now(), {{"p-1", 1}}, "confirmed-4");
+  ASSERT_TRUE(WaitQuantity(kAda, "p-1", 0)) << "the malformed events did not stall the partition";
+  EXPECT_EQ(ParseObject(env_.Get("/v1/cart", kAda).body).at("version").as_int64(), 2);
+}
+
 }  // namespace
 }  // namespace emporium::cart::testing

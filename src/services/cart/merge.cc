@@ -1,10 +1,17 @@
 #include "services/cart/merge.h"
 
+#include <algorithm>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <cctype>
+#include <cstdio>
+#include <ctime>
+#include <optional>
 
 #include "platform/bus/outbox.h"
 #include "platform/core/json.h"
 #include "platform/log/log.h"
+#include "services/cart/api.h"
 
 namespace emporium::cart {
 namespace {
@@ -12,25 +19,87 @@ namespace {
 constexpr Millis kWatchInterval{20};
 constexpr Millis kPendingTtl{10'000};
 
-std::string Field(const boost::json::object& o, const char* key) {
+using boost::json::object;
+
+std::string Field(const object& o, const char* key) {
   auto v = o.if_contains(key);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
+// "2026-11-26T10:39:49.123Z" (FormatRfc3339; the fraction is optional) → Unix ms.
+std::optional<int64_t> UnixMillisOf(const std::string& s) {
+  std::tm tm{};
+  char rest[8] = {};
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%7s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, rest) != 7) {
+    return std::nullopt;
+  }
+  int64_t ms = 0;
+  std::string_view tail(rest);
+  if (tail.starts_with('.')) {
+    tail.remove_prefix(1);
+    int digits = 0;
+    while (!tail.empty() && std::isdigit(static_cast<unsigned char>(tail[0]))) {
+      if (digits++ < 3) ms = ms * 10 + (tail[0] - '0');
+      tail.remove_prefix(1);
+    }
+    for (; digits < 3; ++digits) ms *= 10;
+  }
+  if (tail != "Z") return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+Status Merge(CartService& service, sql::Tx& tx, const bus::Record& record, const object& data,
+             std::vector<Change>* changes) {
+  std::string guest_id = Field(data, "guest_id");
+  std::string user_id = Field(data, "user_id");
+  if (guest_id.empty() || user_id.empty()) {
+    log::Warn("cart: identity.guest_merged without ids ignored", {{"event_id", record.event.id}});
+    return Status::Ok();
+  }
+  return service.Merge(tx, guest_id, user_id, changes);
+}
+
+Status RemovePurchased(CartService& service, sql::Tx& tx, const bus::Record& record, const object& data,
+                       std::vector<Change>* changes) {
+  const std::string user_id = Field(data, "user_id");
+  const auto ordered_at = UnixMillisOf(Field(data, "created_at"));
+  const auto* items = data.if_contains("items");
+  if (user_id.empty() || !ordered_at || !items || !items->is_array()) {
+    log::Warn("cart: order.confirmed without user, creation time or items ignored",
+              {{"event_id", record.event.id}});
+    return Status::Ok();
+  }
+  std::vector<Line> purchased;
+  for (const auto& item : items->as_array()) {
+    if (!item.is_object()) continue;
+    const auto* quantity = item.as_object().if_contains("quantity");
+    if (!quantity || !quantity->is_int64()) continue;
+    purchased.push_back({Field(item.as_object(), "product_id"),
+                         static_cast<int>(std::clamp<int64_t>(quantity->as_int64(), 0, kMaxQuantity)), 0});
+  }
+  return service.RemovePurchased(tx, "user:" + user_id, purchased, *ordered_at, changes);
+}
+
 }  // namespace
 
-MergeConsumer::MergeConsumer(CartService& service) : service_(service) {}
+EventConsumer::EventConsumer(CartService& service) : service_(service) {}
 
-MergeConsumer::~MergeConsumer() {
+EventConsumer::~EventConsumer() {
   Stop();
 }
 
-Status MergeConsumer::Start(bus::Bus& bus) {
-  // identity may not have created its topic yet (it may run in another process).
+Status EventConsumer::Start(bus::Bus& bus) {
+  // identity and order may not have created their topics yet (order starts after cart, and either
+  // may run in another process).
   EMP_RETURN_IF_ERROR(bus.EnsureTopic(std::string(kIdentityTopic), 8));
-  EMP_ASSIGN_OR_RETURN(auto consumer, bus.Subscribe(std::string(kMergeGroup), {std::string(kIdentityTopic)}));
+  EMP_RETURN_IF_ERROR(bus.EnsureTopic(std::string(kOrderTopic), 8));
+  EMP_ASSIGN_OR_RETURN(auto consumer, bus.Subscribe(std::string(kConsumerGroup),
+                                                    {std::string(kIdentityTopic), std::string(kOrderTopic)}));
   worker_ =
-      std::make_unique<bus::Worker>(service_.store().db(), std::move(consumer), std::string(kMergeGroup),
+      std::make_unique<bus::Worker>(service_.store().db(), std::move(consumer), std::string(kConsumerGroup),
                                     [this](sql::Tx& tx, const bus::Record& r) { return Handle(tx, r); });
   stop_ = false;
   watcher_ = std::thread([this] { Watch(); });
@@ -38,7 +107,7 @@ Status MergeConsumer::Start(bus::Bus& bus) {
   return Status::Ok();
 }
 
-void MergeConsumer::Stop() {
+void EventConsumer::Stop() {
   if (worker_) worker_->Stop();
   {
     std::lock_guard lock(mu_);
@@ -48,26 +117,25 @@ void MergeConsumer::Stop() {
   if (watcher_.joinable()) watcher_.join();
 }
 
-int64_t MergeConsumer::processed() const {
+int64_t EventConsumer::processed() const {
   return worker_ ? worker_->processed() : 0;
 }
 
-Status MergeConsumer::Handle(sql::Tx& tx, const bus::Record& record) {
-  if (record.event.type != "identity.guest_merged") return Status::Ok();
+Status EventConsumer::Handle(sql::Tx& tx, const bus::Record& record) {
+  const std::string& type = record.event.type;
+  if (type != "identity.guest_merged" && type != "order.confirmed") return Status::Ok();
   auto doc = json::Parse(record.event.data);
   if (!doc.ok() || !doc->is_object()) {
     // A malformed event can never succeed; retrying it forever would stall the partition.
-    log::Warn("cart: malformed identity.guest_merged ignored", {{"event_id", record.event.id}});
-    return Status::Ok();
-  }
-  std::string guest_id = Field(doc->as_object(), "guest_id");
-  std::string user_id = Field(doc->as_object(), "user_id");
-  if (guest_id.empty() || user_id.empty()) {
-    log::Warn("cart: identity.guest_merged without ids ignored", {{"event_id", record.event.id}});
+    log::Warn("cart: malformed event ignored", {{"type", type}, {"event_id", record.event.id}});
     return Status::Ok();
   }
   std::vector<Change> changes;
-  EMP_RETURN_IF_ERROR(service_.Merge(tx, guest_id, user_id, &changes));
+  if (type == "identity.guest_merged") {
+    EMP_RETURN_IF_ERROR(Merge(service_, tx, record, doc->as_object(), &changes));
+  } else {
+    EMP_RETURN_IF_ERROR(RemovePurchased(service_, tx, record, doc->as_object(), &changes));
+  }
   {
     std::lock_guard lock(mu_);
     for (const Change& c : changes)
@@ -77,7 +145,7 @@ Status MergeConsumer::Handle(sql::Tx& tx, const bus::Record& record) {
   return Status::Ok();
 }
 
-void MergeConsumer::Watch() {
+void EventConsumer::Watch() {
   std::unique_lock lock(mu_);
   while (!stop_) {
     cv_.wait_for(lock, kWatchInterval);

@@ -1,8 +1,10 @@
-// Guest → user cart merge: a bus::Worker (group "cart") on topic "identity.user" that handles
-// identity.guest_merged {guest_id, user_id} in one inbox transaction (a replayed event is skipped,
-// so quantities never double).
+// The cart's event consumer: a bus::Worker (group "cart") on topics "identity.user" and "order",
+// each event handled in one inbox transaction (a replayed event is skipped, so quantities never
+// double or drop twice):
+//   identity.guest_merged {guest_id, user_id} → the guest's cart merges into the user's;
+//   order.confirmed {user_id, created_at, items} → what the order bought leaves the user's cart.
 //
-// The worker's transaction commits inside bus::Worker, out of the handler's sight, so the merge's
+// The worker's transaction commits inside bus::Worker, out of the handler's sight, so the
 // changes reach SSE connections through a small watcher: the handler notes (subject, seq), and
 // the watcher broadcasts each one once it finds it committed in cart_changes (a rolled-back
 // attempt's entry expires unseen).
@@ -27,19 +29,20 @@ struct Record;
 
 namespace emporium::cart {
 
-inline constexpr std::string_view kMergeGroup = "cart";
+inline constexpr std::string_view kConsumerGroup = "cart";
 inline constexpr std::string_view kIdentityTopic = "identity.user";
+inline constexpr std::string_view kOrderTopic = "order";
 
-class MergeConsumer {
+class EventConsumer {
  public:
-  explicit MergeConsumer(CartService& service);
-  ~MergeConsumer();
-  MergeConsumer(const MergeConsumer&) = delete;
-  MergeConsumer& operator=(const MergeConsumer&) = delete;
+  explicit EventConsumer(CartService& service);
+  ~EventConsumer();
+  EventConsumer(const EventConsumer&) = delete;
+  EventConsumer& operator=(const EventConsumer&) = delete;
 
   Status Start(bus::Bus& bus);
   void Stop();
-  // Events handled (merged or skipped as duplicates/other types).
+  // Events handled (applied, or skipped as duplicates/other types).
   int64_t processed() const;
 
  private:

@@ -1,5 +1,5 @@
-// Wiring of the cart module: configuration keys, start-up (storage, outbox relay, merge worker,
-// SSE fan-out, routes).
+// Wiring of the cart module: configuration keys, start-up (storage, outbox relay, event consumer
+// (guest merge, emptying after checkout), SSE fan-out, routes).
 #include <memory>
 
 #include "platform/bus/bus.h"
@@ -35,8 +35,8 @@ class CartModule final : public emporium::Module {
     broadcaster_ = std::make_shared<Broadcaster>();
     service_ = std::make_unique<CartService>(*store_, *catalog_, *broadcaster_, rt_.clock(), retention,
                                              [this] { publisher_.Notify(); });
-    merge_ = std::make_unique<MergeConsumer>(*service_);
-    EMP_RETURN_IF_ERROR(merge_->Start(*bus));
+    consumer_ = std::make_unique<EventConsumer>(*service_);
+    EMP_RETURN_IF_ERROR(consumer_->Start(*bus));
     if (FanoutEnabled()) {
       fanout_ = std::make_unique<Fanout>(*broadcaster_);
       EMP_RETURN_IF_ERROR(fanout_->Start(*bus));
@@ -52,7 +52,7 @@ class CartModule final : public emporium::Module {
 
   void Stop() override {
     if (fanout_) fanout_->Stop();
-    if (merge_) merge_->Stop();
+    if (consumer_) consumer_->Stop();
     publisher_.Stop();
   }
 
@@ -72,7 +72,7 @@ class CartModule final : public emporium::Module {
   std::unique_ptr<Catalog> catalog_;
   std::shared_ptr<Broadcaster> broadcaster_;
   std::unique_ptr<CartService> service_;
-  std::unique_ptr<MergeConsumer> merge_;
+  std::unique_ptr<EventConsumer> consumer_;
   std::unique_ptr<Fanout> fanout_;
 };
 

@@ -235,6 +235,33 @@ Status CartService::Merge(sql::Tx& tx, const std::string& guest_id, const std::s
   return Status::Ok();
 }
 
+Status CartService::RemovePurchased(sql::Tx& tx, const std::string& subject,
+                                    const std::vector<Line>& purchased, int64_t ordered_at_ms,
+                                    std::vector<Change>* changes) {
+  const int64_t now = NowMs();
+  EMP_ASSIGN_OR_RETURN(CartState cart, Store::LoadCart(tx, subject, now, false));
+  std::vector<Line> left;  // the changed lines with their quantity after the change
+  for (const Line& p : purchased) {
+    Line* line = FindLine(cart, p.product_id);
+    if (!line || line->quantity == 0 || line->added_at > ordered_at_ms || p.quantity <= 0) continue;
+    line->quantity = std::max(0, line->quantity - p.quantity);
+    EMP_RETURN_IF_ERROR(Store::SetLine(tx, subject, p.product_id, line->quantity, now));
+    left.push_back(*line);
+  }
+  if (left.empty()) return Status::Ok();
+  std::erase_if(cart.items, [](const Line& l) { return l.quantity == 0; });
+  cart.version += 1;
+  EMP_RETURN_IF_ERROR(Store::SaveVersion(tx, subject, cart.version, now));
+  Change change = MakeChange(cart, "checked_out", "", 0, now);
+  EMP_RETURN_IF_ERROR(Store::AddChange(tx, change, now, retention_));
+  for (const Line& l : left) {
+    EMP_RETURN_IF_ERROR(AddCartEvent(tx, l.quantity == 0 ? "item_removed" : "item_updated", subject,
+                                     l.product_id, l.quantity, change));
+  }
+  changes->push_back(std::move(change));
+  return Status::Ok();
+}
+
 Result<std::vector<WishItem>> CartService::Wishlist(const std::string& subject) {
   return store_.Wishlist(subject);
 }

@@ -1,5 +1,5 @@
 // Cart and wishlist logic: validation against catalog, optimistic concurrency, the change log,
-// outbox events and the guest → user merge. No HTTP types here.
+// outbox events, the guest → user merge and emptying after checkout. No HTTP types here.
 //
 // Every cart write runs in one SQL transaction that bumps the cart's version, appends the change
 // to cart_changes and adds the outbox event; after the commit the change goes to the in-process
@@ -63,6 +63,13 @@ class CartService {
   // the committed-to-be changes to *changes.
   Status Merge(sql::Tx& tx, const std::string& guest_id, const std::string& user_id,
                std::vector<Change>* changes);
+
+  // Takes what an order bought out of subject's cart inside tx (the inbox transaction): each
+  // purchased product's line loses the purchased quantity (and goes at 0). A line added after the
+  // order was created (`ordered_at_ms`, Unix ms) is left alone: it is not what was checked out.
+  // Appends the committed-to-be change, if anything changed, to *changes.
+  Status RemovePurchased(sql::Tx& tx, const std::string& subject, const std::vector<Line>& purchased,
+                         int64_t ordered_at_ms, std::vector<Change>* changes);
 
   Result<std::vector<WishItem>> Wishlist(const std::string& subject);
   // kInvalidArgument (err->field) for an unknown product. True when newly added.

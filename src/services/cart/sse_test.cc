@@ -96,6 +96,24 @@ TEST_F(SseTest, MergeChangesReachTheUsersConnections) {
   EXPECT_NE(laptop.Text().find("\"items\":[{\"product_id\":\"p-1\",\"quantity\":2}]"), std::string::npos);
 }
 
+TEST_F(SseTest, CheckoutChangesReachTheUsersConnections) {
+  ASSERT_EQ(env_.Add(kAda, "p-1", 2).status, 200);
+  SseReader phone(Open(env_, kAda));
+  auto bus = env_.rt().Bus();
+  ASSERT_TRUE(bus.ok());
+  auto producer = (*bus)->NewProducer();
+  ASSERT_TRUE(producer.ok());
+  boost::json::object data{
+      {"order_id", "o-1"},
+      {"user_id", "ada"},
+      {"created_at", FormatRfc3339(std::chrono::system_clock::now())},
+      {"items", boost::json::array{boost::json::object{{"product_id", "p-1"}, {"quantity", 2}}}}};
+  bus::Event e = bus::MakeEvent("/emporium/order", "order.confirmed", "o-1", json::Dump(data));
+  ASSERT_TRUE((*producer)->Publish("order", "o-1", e).ok());
+  ASSERT_TRUE(phone.WaitFor("\"type\":\"checked_out\"", Millis(3000))) << phone.Text();
+  EXPECT_NE(phone.Text().find("\"items\":[]"), std::string::npos) << phone.Text();
+}
+
 class SmallRetentionTest : public SseTest {
  protected:
   SmallRetentionTest() : SseTest({"--cart-change-retention=2"}) {}

@@ -8,9 +8,11 @@
 // Events go to topic kOrderTopic (CloudEvents, source "/emporium/order", key = order id):
 //   order.created, order.confirmed, order.review, order.pending (a review approved),
 //   order.rejected, order.cancelled, order.shipment_booked, order.shipped, order.delivered
-//   data: {"order_id","user_id","status","reason","total":{money},"at"}
-// Consumes topic "fulfillment" (group "order"): shipment.shipped → SHIPPED,
-// shipment.delivered → DELIVERED.
+//   data: {"order_id","user_id","status","reason","total":{money},
+//          "items":[{"product_id","quantity","unit_price"}],"created_at","at"}
+// Consumes (group "order") topic "fulfillment": shipment.shipped → SHIPPED,
+// shipment.delivered → DELIVERED; topic "payment": payment.action_completed → the order waiting
+// for that step-up is driven at once (the saga's poll stays as the fallback).
 #pragma once
 
 #include <string_view>
@@ -24,6 +26,7 @@ namespace emporium::order {
 inline constexpr std::string_view kOrderTopic = "order";
 inline constexpr std::string_view kEventSource = "/emporium/order";
 inline constexpr std::string_view kFulfillmentTopic = "fulfillment";
+inline constexpr std::string_view kPaymentTopic = "payment";
 inline constexpr std::string_view kConsumerGroup = "order";
 
 std::vector<config::Key> ConfigKeys();

@@ -1,11 +1,17 @@
 // Wiring of the order module: configuration keys, start-up (keys, storage, outbox relay, saga
-// worker, fulfillment consumer, routes).
+// worker, fulfillment and payment consumer, routes).
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "platform/bus/bus.h"
 #include "platform/bus/outbox.h"
+#include "platform/core/json.h"
 #include "platform/kv/kv.h"
+#include "platform/log/log.h"
 #include "platform/module/runtime.h"
 #include "services/order/api.h"
 #include "services/order/events.h"
@@ -19,6 +25,69 @@
 
 namespace emporium::order {
 namespace {
+
+// Drives orders whose payment step-up finished, on a thread of its own: the consumer's handler
+// runs inside the inbox transaction, which holds the database's write lock (SQLite) until it
+// commits, and the saga writes to the same database. A kick lost to a crash is harmless: the
+// saga worker still polls orders waiting for a step-up.
+class StepUpResumer {
+ public:
+  explicit StepUpResumer(OrderService& service) : service_(service) {}
+  ~StepUpResumer() { Stop(); }
+  StepUpResumer(const StepUpResumer&) = delete;
+  StepUpResumer& operator=(const StepUpResumer&) = delete;
+
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  // The inbox handler of payment.action_completed {"order_id", ...}.
+  Status Handle(const bus::Record& record) {
+    auto doc = json::Parse(record.event.data);
+    const boost::json::value* id =
+        doc.ok() && doc->is_object() ? doc->as_object().if_contains("order_id") : nullptr;
+    if (!id || !id->is_string() || id->as_string().empty()) {
+      log::Warn("order: payment.action_completed without order_id ignored", {{"event_id", record.event.id}});
+      return Status::Ok();
+    }
+    {
+      std::lock_guard lock(mu_);
+      queue_.emplace_back(id->as_string());
+    }
+    cv_.notify_all();
+    return Status::Ok();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      std::string id = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      auto r = service_.ResumeAfterStepUp(id);
+      if (!r.ok())
+        log::Warn("order: resuming after a step-up", {{"order_id", id}, {"error", r.status().ToString()}});
+      lock.lock();
+    }
+  }
+
+  OrderService& service_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 class OrderModule final : public emporium::Module {
  public:
@@ -58,12 +127,21 @@ class OrderModule final : public emporium::Module {
         *store_, *saga_, *peers_, ServiceOptions{c.Duration("order-inline-budget"), keys_->hash_key},
         rt_.clock());
 
+    // Subscribing to a topic nobody created yet fails on the embedded bus (fulfillment and payment
+    // start after order, or run in another process).
     EMP_RETURN_IF_ERROR(bus->EnsureTopic(std::string(kFulfillmentTopic), 8));
+    EMP_RETURN_IF_ERROR(bus->EnsureTopic(std::string(kPaymentTopic), 8));
     EMP_ASSIGN_OR_RETURN(auto consumer,
-                         bus->Subscribe(std::string(kConsumerGroup), {std::string(kFulfillmentTopic)}));
-    consumer_ = std::make_unique<bus::Worker>(
-        *db, std::move(consumer), std::string(kConsumerGroup),
-        [this](sql::Tx& tx, const bus::Record& r) { return service_->OnFulfillmentEvent(tx, r); });
+                         bus->Subscribe(std::string(kConsumerGroup),
+                                        {std::string(kFulfillmentTopic), std::string(kPaymentTopic)}));
+    resumer_ = std::make_unique<StepUpResumer>(*service_);
+    consumer_ = std::make_unique<bus::Worker>(*db, std::move(consumer), std::string(kConsumerGroup),
+                                              [this](sql::Tx& tx, const bus::Record& r) -> Status {
+                                                if (r.event.type == "payment.action_completed")
+                                                  return resumer_->Handle(r);
+                                                return service_->OnFulfillmentEvent(tx, r);
+                                              });
+    resumer_->Start();
     consumer_->Start();
     saga_->Start();
     return AddRoutes(rt_.router(), *service_);
@@ -78,8 +156,9 @@ class OrderModule final : public emporium::Module {
   }
 
   void Stop() override {
-    if (saga_) saga_->Stop();
     if (consumer_) consumer_->Stop();
+    if (resumer_) resumer_->Stop();
+    if (saga_) saga_->Stop();
     publisher_.Stop();
   }
 
@@ -92,6 +171,7 @@ class OrderModule final : public emporium::Module {
   std::unique_ptr<Peers> peers_;
   std::unique_ptr<Saga> saga_;
   std::unique_ptr<OrderService> service_;
+  std::unique_ptr<StepUpResumer> resumer_;
   std::unique_ptr<bus::Worker> consumer_;
 };
 

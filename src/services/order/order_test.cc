@@ -237,6 +237,28 @@ TEST(Order, StepUpWaitsThenConfirmsThroughWorker) {
   EXPECT_EQ(JStr(env.WaitFor(kUser, Id(r), "CONFIRMED"), "status"), "CONFIRMED");
 }
 
+TEST(Order, StepUpCompletedEventDrivesTheOrderWithoutThePoll) {
+  Env env({"--order-saga-poll=1h"});  // the worker's poll never comes: only the event can drive it
+  ASSERT_TRUE(env.Start().ok());
+  std::string p = env.Product("Armchair", 15000, 1);
+  env.AddToCart(kUser, p, 1);
+  auto r = env.Order(kUser, Env::Checkout("4000002500003155"), "su-2");
+  ASSERT_EQ(r.status, 202) << r.body;
+  env.payment().CompleteAction(Id(r));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(JStr(env.GetJson("/v1/orders/" + Id(r), kUser), "status"), "PENDING");
+
+  auto bus = env.rt().Bus();
+  ASSERT_TRUE(bus.ok());
+  auto producer = (*bus)->NewProducer();
+  ASSERT_TRUE(producer.ok());
+  boost::json::object data{{"payment_id", env.payment().ByOrder(Id(r)).id}, {"order_id", Id(r)}};
+  auto e = bus::MakeEvent("/emporium/payment", "payment.action_completed", Id(r), json::Dump(data));
+  ASSERT_TRUE((*producer)->Publish(std::string(kPaymentTopic), Id(r), e).ok());
+  EXPECT_EQ(JStr(env.WaitFor(kUser, Id(r), "CONFIRMED"), "status"), "CONFIRMED");
+  EXPECT_EQ(env.payment().ByOrder(Id(r)).captures, 1);
+}
+
 TEST(Order, PaymentTimeoutRejectsAndReleases) {
   Env env({"--order-payment-timeout=300ms", "--order-inline-budget=100ms"});
   ASSERT_TRUE(env.Start().ok());

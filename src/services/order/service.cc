@@ -318,4 +318,25 @@ Status OrderService::OnFulfillmentEvent(sql::Tx& tx, const bus::Record& record) 
   return Status::Ok();
 }
 
+Result<Order> OrderService::ResumeAfterStepUp(const std::string& id) {
+  // A version conflict means a saga step just saved (its poll may have scheduled a later retry
+  // from a stale answer): reload and make it due again.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    bool done = true;
+    EMP_RETURN_IF_ERROR(store_.db().Transact([&](sql::Tx& tx) -> Status {
+      done = true;
+      EMP_ASSIGN_OR_RETURN(auto loaded, store_.Load(tx, id));
+      if (!loaded) return NotFound("no order " + id);
+      Order& o = *loaded;
+      const int64_t now = UnixMillis(clock_.WallNow());
+      if (o.step != step::kAwaitAction || o.next_attempt_ms <= now) return Status::Ok();
+      o.next_attempt_ms = now;
+      EMP_ASSIGN_OR_RETURN(done, store_.Save(tx, o));
+      return Status::Ok();
+    }));
+    if (done) break;
+  }
+  return saga_.Drive(id, options_.inline_budget);
+}
+
 }  // namespace emporium::order

@@ -67,6 +67,10 @@ class OrderService {
 
   // shipment.shipped → SHIPPED, shipment.delivered → DELIVERED, in the inbox transaction.
   Status OnFulfillmentEvent(sql::Tx& tx, const bus::Record& record);
+  // payment.action_completed: an order waiting for its step-up (await_action) is made due now,
+  // instead of at its next poll, and driven for up to the inline budget. Not in a transaction
+  // (the saga writes as it goes). Returns the order as stored (kNotFound when absent).
+  Result<Order> ResumeAfterStepUp(const std::string& id);
 
  private:
   Store& store_;

@@ -195,6 +195,11 @@ Status AddRoutes(http::Router& r, PaymentService& svc) {
   EMP_RETURN_IF_ERROR(r.Add(
       http::Method::kGet, "/v1/admin/payments/providers", [&svc](Request&) { return Providers(svc); },
       http::RouteOptions{.access = Access::kAdmin}));
+  // Support's view of one payment (an order shows its payment_id); "providers" above wins.
+  EMP_RETURN_IF_ERROR(r.Add(
+      http::Method::kGet, "/v1/admin/payments/{id}",
+      [&svc](Request& q) { return Respond(svc.Get(std::string(*q.PathParam("id"))), q); },
+      http::RouteOptions{.access = Access::kAdmin}));
   return r.Add(http::Method::kPost, "/v1/webhooks/payments/{provider}", [&svc](Request& q) {
     auto res = svc.HandleWebhook(std::string(*q.PathParam("provider")), q);
     if (!res.ok()) {
