@@ -94,14 +94,17 @@ class LogConsumer final : public Consumer {
   LogConsumer(std::shared_ptr<LogStore> store, GroupOffsets* group, std::vector<Assigned> parts)
       : store_(std::move(store)), group_(group), parts_(std::move(parts)) {}
 
+  ~LogConsumer() override { (void)group_->Flush(); }
+
   Result<std::vector<Record>> Poll(Millis timeout, size_t max) override {
     const SteadyTime deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
+      EMP_ASSIGN_OR_RETURN(std::optional<SteadyTime> flush_due, group_->FlushIfDue());
       const uint64_t seen = store_->generation();
       std::vector<Record> out;
       EMP_RETURN_IF_ERROR(Collect(max, out));
       if (!out.empty() || std::chrono::steady_clock::now() >= deadline) return out;
-      store_->WaitForData(seen, deadline);
+      store_->WaitForData(seen, flush_due ? std::min(deadline, *flush_due) : deadline);
     }
   }
 

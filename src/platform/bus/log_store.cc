@@ -47,18 +47,41 @@ Status GroupOffsets::Load() {
   return Status::Ok();
 }
 
+GroupOffsets::~GroupOffsets() {
+  (void)Flush();
+}
+
 Status GroupOffsets::Commit(const std::string& topic, int partition, int64_t next) {
   std::lock_guard lock(mu_);
-  auto& slot = next_[{topic, partition}];
-  const int64_t previous = slot;
-  slot = next;
+  next_[{topic, partition}] = next;
+  dirty_ = true;
+  if (std::chrono::steady_clock::now() - written_at_ < kOffsetFlushInterval) return Status::Ok();
+  return WriteLocked();
+}
+
+Status GroupOffsets::Flush() {
+  std::lock_guard lock(mu_);
+  return dirty_ ? WriteLocked() : Status::Ok();
+}
+
+Result<std::optional<SteadyTime>> GroupOffsets::FlushIfDue() {
+  std::lock_guard lock(mu_);
+  if (!dirty_) return std::optional<SteadyTime>();
+  const SteadyTime due = written_at_ + kOffsetFlushInterval;
+  if (std::chrono::steady_clock::now() < due) return std::optional<SteadyTime>(due);
+  EMP_RETURN_IF_ERROR(WriteLocked());
+  return std::optional<SteadyTime>();
+}
+
+Status GroupOffsets::WriteLocked() {
   std::string text;
   for (const auto& [tp, off] : next_) {
     text += tp.first + "\t" + std::to_string(tp.second) + "\t" + std::to_string(off) + "\n";
   }
-  Status st = fileutil::WriteFileAtomic(path_, text);
-  if (!st.ok()) slot = previous;
-  return st;
+  EMP_RETURN_IF_ERROR(fileutil::WriteFileAtomic(path_, text));
+  dirty_ = false;
+  written_at_ = std::chrono::steady_clock::now();
+  return Status::Ok();
 }
 
 int64_t GroupOffsets::Committed(const std::string& topic, int partition) const {

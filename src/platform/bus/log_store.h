@@ -6,6 +6,9 @@
 //   DIR/topics/<topic>/meta           "partitions N\n", written atomically
 //   DIR/topics/<topic>/<p>.log        one Segment per partition
 //   DIR/groups/<group>.offsets        "topic\tpartition\tnext_offset\n" lines, written atomically
+//                                     at most every kOffsetFlushInterval (commits in between are
+//                                     coalesced; after a crash they are redelivered: consumers
+//                                     de-duplicate, as they must for any at-least-once delivery)
 //
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -15,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,20 +34,33 @@ struct LogTopic {
   std::vector<std::unique_ptr<Segment>> partitions;
 };
 
+inline constexpr Millis kOffsetFlushInterval{20};
+
 // Committed positions of one consumer group (next offset to read per topic/partition).
 class GroupOffsets {
  public:
   explicit GroupOffsets(std::string path) : path_(std::move(path)) {}
+  ~GroupOffsets();
   Status Load();
-  // Records next as the group's position and rewrites the file atomically.
+  // Records next as the group's position; writes the file (atomically, synced) when the last
+  // write is kOffsetFlushInterval old, else leaves that to a later Commit or Flush.
   Status Commit(const std::string& topic, int partition, int64_t next);
+  // Writes unwritten positions now (consumers call it on close).
+  Status Flush();
+  // Writes unwritten positions once they are due; returns when the next write is due, if any
+  // (a polling consumer wakes up then).
+  Result<std::optional<SteadyTime>> FlushIfDue();
   // 0 when nothing was committed yet (consumers start at the earliest record).
   int64_t Committed(const std::string& topic, int partition) const;
 
  private:
+  Status WriteLocked();
+
   const std::string path_;
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, int64_t> next_;
+  bool dirty_ = false;
+  SteadyTime written_at_{};
 };
 
 class LogStore {

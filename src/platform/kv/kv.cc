@@ -24,6 +24,17 @@ Result<std::unique_ptr<Store>> OpenEmbedded(const std::string& url, std::string_
 
 }  // namespace
 
+Result<std::vector<int64_t>> Store::IncrementMany(std::span<const std::pair<std::string, int64_t>> deltas,
+                                                  Millis ttl) {
+  std::vector<int64_t> out;
+  out.reserve(deltas.size());
+  for (const auto& [key, delta] : deltas) {
+    EMP_ASSIGN_OR_RETURN(int64_t v, Increment(key, delta, ttl));
+    out.push_back(v);
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Store>> Open(const std::string& url, Clock& clock) {
   std::string_view u = url;
   if (u.starts_with("memory://")) return OpenEmbedded(url, u.substr(9), false, clock);

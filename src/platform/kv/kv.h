@@ -10,8 +10,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "platform/core/clock.h"
 #include "platform/core/status.h"
@@ -31,6 +34,10 @@ class Store {
   // is created by this call and ttl > 0, the key expires after ttl. kFailedPrecondition when
   // the current value is not an integer.
   virtual Result<int64_t> Increment(std::string_view key, int64_t delta, Millis ttl = Millis(0)) = 0;
+  // Increment for each (key, delta), in order; returns the new values. Not atomic as a group, but
+  // one durable write where the backend allows (the embedded journal syncs once).
+  virtual Result<std::vector<int64_t>> IncrementMany(std::span<const std::pair<std::string, int64_t>> deltas,
+                                                     Millis ttl = Millis(0));
   // Sets key to desired iff its current value equals expected (nullopt: key must be absent).
   // Returns whether the swap happened. ttl applies to the new value (0 = no expiry).
   virtual Result<bool> CompareAndSet(std::string_view key, std::optional<std::string_view> expected,

@@ -106,6 +106,18 @@ TEST_P(StoreTest, IncrementCountsFromZero) {
   EXPECT_EQ(store_->Increment(Key("big"), 1).value(), INT64_MAX);
 }
 
+TEST_P(StoreTest, IncrementManyAppliesEachInOrder) {
+  ASSERT_TRUE(store_->Set(Key("b"), "10").ok());
+  const std::vector<std::pair<string, int64_t>> deltas{{Key("a"), 1}, {Key("b"), 5}, {Key("a"), 2}};
+  EXPECT_EQ(store_->IncrementMany(deltas, Millis(60'000)).value(), (std::vector<int64_t>{1, 15, 3}));
+  EXPECT_EQ(store_->Get(Key("a")).value(), optional<string>("3"));
+  EXPECT_EQ(store_->Get(Key("b")).value(), optional<string>("15"));
+  EXPECT_GT(store_->Ttl(Key("a")).value().value(), Millis(0)) << "a created key takes the ttl";
+  EXPECT_EQ(store_->Ttl(Key("b")).value().value(), Millis(0)) << "an existing key keeps its own";
+  ASSERT_TRUE(store_->Set(Key("s"), "x").ok());
+  EXPECT_EQ(store_->IncrementMany({{{Key("s"), 1}}}).status().code(), Code::kFailedPrecondition);
+}
+
 TEST_P(StoreTest, IncrementOnNonIntegerFails) {
   for (const char* bad : {"abc", "1.5", "12abc", " 7", ""}) {
     ASSERT_TRUE(store_->Set(Key("s"), bad).ok());

@@ -186,11 +186,19 @@ Result<bool> MemoryStore::Delete(std::string_view key) {
 }
 
 Result<int64_t> MemoryStore::Increment(std::string_view key, int64_t delta, Millis ttl) {
+  const std::pair<std::string, int64_t> one{std::string(key), delta};
+  EMP_ASSIGN_OR_RETURN(std::vector<int64_t> values, IncrementMany({&one, 1}, ttl));
+  return values[0];
+}
+
+Result<std::vector<int64_t>> MemoryStore::IncrementMany(
+    std::span<const std::pair<std::string, int64_t>> deltas, Millis ttl) {
   EMP_RETURN_IF_ERROR(CheckTtl(ttl));
-  Shard& shard = ShardFor(key);
+  std::vector<int64_t> out;
+  out.reserve(deltas.size());
   uint64_t seq = 0;
-  int64_t result = 0;
-  {
+  for (const auto& [key, delta] : deltas) {
+    Shard& shard = ShardFor(key);
     std::lock_guard lock(shard.mu);
     int64_t now_ms = NowMs();
     Entry* entry = FindLive(shard, key, now_ms);
@@ -202,13 +210,16 @@ Result<int64_t> MemoryStore::Increment(std::string_view key, int64_t delta, Mill
       current = *parsed;
       expires = entry->expires_at_ms;  // only a new key takes the ttl
     }
+    int64_t result = 0;
     if (__builtin_add_overflow(current, delta, &result)) {
       return FailedPrecondition("kv: increment would overflow");
     }
     EMP_ASSIGN_OR_RETURN(seq, Put(shard, key, std::to_string(result), expires));
+    out.push_back(result);
   }
+  // One sync covers every record appended up to the last one.
   EMP_RETURN_IF_ERROR(Commit(seq));
-  return result;
+  return out;
 }
 
 Result<bool> MemoryStore::CompareAndSet(std::string_view key, std::optional<std::string_view> expected,

@@ -42,6 +42,8 @@ class MemoryStore final : public Store {
   Status Set(std::string_view key, std::string_view value, Millis ttl = Millis(0)) override;
   Result<bool> Delete(std::string_view key) override;
   Result<int64_t> Increment(std::string_view key, int64_t delta, Millis ttl = Millis(0)) override;
+  Result<std::vector<int64_t>> IncrementMany(std::span<const std::pair<std::string, int64_t>> deltas,
+                                             Millis ttl = Millis(0)) override;
   Result<bool> CompareAndSet(std::string_view key, std::optional<std::string_view> expected,
                              std::string_view desired, Millis ttl = Millis(0)) override;
   Result<std::optional<Millis>> Ttl(std::string_view key) override;

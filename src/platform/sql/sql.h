@@ -91,8 +91,9 @@ class Database {
   virtual Dialect dialect() const = 0;
 
   // Runs fn in a transaction: commits when fn returns OK, rolls back otherwise and returns fn's
-  // error. Serialization failures and busy/locked errors are retried a few times (fn must be
-  // safe to run again). Returns kUnavailable when the database cannot be reached.
+  // error. Serialization failures and busy/locked errors are retried a few times, and SQLite runs
+  // fn first as a reader up to its first write, then again as a writer (group commit), so fn
+  // must be safe to run again. Returns kUnavailable when the database cannot be reached.
   virtual Status Transact(const std::function<Status(Tx&)>& fn) = 0;
 
   // One statement in its own transaction.

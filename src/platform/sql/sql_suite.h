@@ -36,4 +36,9 @@ class SqlSuite : public ::testing::TestWithParam<TestBackend*> {
 
 std::string BackendName(const ::testing::TestParamInfo<TestBackend*>& info);
 
+// Rows in table (-1 and a test failure when the query fails).
+int64_t Count(Database& db, const std::string& table);
+// Creates the suite's tables: items (id, name, price) and tags (item_id, tag).
+Status CreateItems(Database& db);
+
 }  // namespace emporium::sql::testing

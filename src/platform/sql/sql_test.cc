@@ -1,7 +1,10 @@
 // The shared suite against SQLite (a temp file per test), plus SQLite-only and Row tests.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "platform/core/random.h"
 #include "platform/sql/sql_suite.h"
@@ -49,6 +52,51 @@ TEST_P(SqliteOnly, SeveralStatementsInQueryAreRejected) {
   auto rs = db_->Query("SELECT 1; SELECT 2");
   ASSERT_FALSE(rs.ok());
   EXPECT_EQ(rs.status().code(), Code::kInvalidArgument);
+}
+
+// Writers of many threads share commits (group commit); each one's failure rolls back alone.
+TEST_P(SqliteOnly, ConcurrentWritersCommitTogetherAndFailAlone) {
+  ASSERT_TRUE(CreateItems(*db_).ok());
+  constexpr int kThreads = 8, kEach = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> committed{0}, refused{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const int64_t id = t * 1000 + i;
+        Status s = db_->Transact([&](Tx& tx) -> Status {
+          EMP_RETURN_IF_ERROR(tx.Exec("INSERT INTO items (id, name) VALUES ($1, 'x')", {id}));
+          // A failure after the write must undo this transaction's rows only.
+          return id % 7 == 0 ? Conflict("no sevens") : Status::Ok();
+        });
+        (s.ok() ? committed : refused)++;
+        if (!s.ok()) {
+          EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(committed + refused, kThreads * kEach);
+  EXPECT_EQ(Count(*db_, "items"), committed.load());
+  auto sevens = db_->Query("SELECT COUNT(*) FROM items WHERE id % 7 = 0");
+  ASSERT_TRUE(sevens.ok());
+  EXPECT_EQ(sevens->rows[0].Int(0), 0);
+}
+
+// The first run of a transaction stops at its first write (reader probe); the write still
+// happens when fn ignores that failure, because fn is run again by the writer.
+TEST_P(SqliteOnly, WriteHappensWhenFnIgnoresTheProbeFailure) {
+  ASSERT_TRUE(CreateItems(*db_).ok());
+  int runs = 0;
+  Status s = db_->Transact([&](Tx& tx) -> Status {
+    ++runs;
+    (void)tx.Exec("INSERT INTO items (id, name) VALUES (1, 'a')");
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(Count(*db_, "items"), 1);
 }
 
 TEST(SqliteOpen, MemoryDatabaseWorks) {

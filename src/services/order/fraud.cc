@@ -1,6 +1,9 @@
 #include "services/order/fraud.h"
 
 #include <algorithm>
+#include <charconv>
+#include <utility>
+#include <vector>
 
 #include "platform/kv/kv.h"
 
@@ -36,11 +39,15 @@ class RulesScreen final : public FraudScreen {
 
     EMP_ASSIGN_OR_RETURN(
         bool first, kv_.CompareAndSet("fraud:screened:" + in.order_id, std::nullopt, "1", rules_.window * 2));
-    const std::pair<std::string, std::string> subjects[] = {
-        {"user", in.user_id}, {"card", in.card_token}, {"ip", in.ip}};
-    for (const auto& [kind, value] : subjects) {
-      if (value.empty()) continue;
-      EMP_ASSIGN_OR_RETURN(Window w, Count(kind, value, in.amount, first));
+    std::vector<std::pair<std::string, std::string>> subjects;
+    for (auto [kind, value] :
+         {std::pair<std::string, std::string>{"user", in.user_id}, {"card", in.card_token}, {"ip", in.ip}}) {
+      if (!value.empty()) subjects.emplace_back(std::move(kind), std::move(value));
+    }
+    EMP_ASSIGN_OR_RETURN(std::vector<Window> windows, Count(subjects, in.amount, first));
+    for (size_t i = 0; i < subjects.size(); ++i) {
+      const std::string& kind = subjects[i].first;
+      const Window& w = windows[i];
       if (w.orders > 2 * rules_.max_orders) {
         decline.push_back("velocity_" + kind + "_count");
       } else if (w.orders > rules_.max_orders) {
@@ -71,22 +78,46 @@ class RulesScreen final : public FraudScreen {
     int64_t amount = 0;
   };
 
-  // Adds this order to the current bucket (when `add`) and sums the window's buckets.
-  Result<Window> Count(const std::string& kind, const std::string& value, int64_t amount, bool add) {
+  // Adds this order to each subject's current bucket (when `add`, in one KV write) and sums the
+  // window's buckets per subject.
+  Result<std::vector<Window>> Count(const std::vector<std::pair<std::string, std::string>>& subjects,
+                                    int64_t amount, bool add) {
     const int64_t bucket_ms = std::max<int64_t>(1, rules_.window.count() / kBuckets);
     const int64_t now_bucket = UnixMillis(clock_.WallNow()) / bucket_ms;
     const Millis ttl = rules_.window + Millis(2 * bucket_ms);
-    const std::string prefix = "fraud:v:" + kind + ":" + value + ":";
-    Window w;
-    for (int i = 0; i < kBuckets; ++i) {
-      const std::string key = prefix + std::to_string(now_bucket - i);
-      const bool here = add && i == 0;
-      EMP_ASSIGN_OR_RETURN(int64_t n, kv_.Increment(key + ":n", here ? 1 : 0, ttl));
-      EMP_ASSIGN_OR_RETURN(int64_t a, kv_.Increment(key + ":a", here ? amount : 0, ttl));
-      w.orders += n;
-      w.amount += a;
+    auto key = [&](const std::pair<std::string, std::string>& subject, int i) {
+      return "fraud:v:" + subject.first + ":" + subject.second + ":" + std::to_string(now_bucket - i);
+    };
+    std::vector<Window> out(subjects.size());
+    int first_read = 0;
+    if (add) {
+      std::vector<std::pair<std::string, int64_t>> deltas;
+      for (const auto& subject : subjects) {
+        deltas.emplace_back(key(subject, 0) + ":n", 1);
+        deltas.emplace_back(key(subject, 0) + ":a", amount);
+      }
+      EMP_ASSIGN_OR_RETURN(std::vector<int64_t> now, kv_.IncrementMany(deltas, ttl));
+      for (size_t s = 0; s < subjects.size(); ++s) out[s] = Window{now[2 * s], now[2 * s + 1]};
+      first_read = 1;
     }
-    return w;
+    // Other buckets are only read: a write would cost a journal sync.
+    for (size_t s = 0; s < subjects.size(); ++s) {
+      for (int i = first_read; i < kBuckets; ++i) {
+        EMP_ASSIGN_OR_RETURN(int64_t n, Read(key(subjects[s], i) + ":n"));
+        EMP_ASSIGN_OR_RETURN(int64_t a, Read(key(subjects[s], i) + ":a"));
+        out[s].orders += n;
+        out[s].amount += a;
+      }
+    }
+    return out;
+  }
+
+  Result<int64_t> Read(const std::string& key) {
+    EMP_ASSIGN_OR_RETURN(std::optional<std::string> v, kv_.Get(key));
+    int64_t n = 0;
+    if (v && std::from_chars(v->data(), v->data() + v->size(), n).ec != std::errc())
+      return Internal("fraud counter " + key + " is not a number");
+    return n;
   }
 
   kv::Store& kv_;

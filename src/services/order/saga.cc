@@ -94,30 +94,56 @@ Result<Order> Saga::Drive(const std::string& id, Millis budget) {
     ~Unlock() { s->ReleaseLock(id); }
   } unlock{this, id};
 
+  // `o` may run ahead of `stored` by steps whose calls are idempotent (reserve, fraud, capture,
+  // commit): after a crash they run again with the same answers. It is saved when its status
+  // changes or a step makes an event, when it waits or ends, and before returning.
+  std::optional<Order> stored;
+  Order o;
+  bool dirty = false;
   for (;;) {
-    EMP_ASSIGN_OR_RETURN(auto loaded, store_.Get(id));
-    if (!loaded) return NotFound("no order " + id);
-    Order o = std::move(*loaded);
+    if (!stored) {
+      EMP_ASSIGN_OR_RETURN(stored, store_.Get(id));
+      if (!stored) return NotFound("no order " + id);
+      o = *stored;
+      dirty = false;
+    }
     const bool cancel_now = o.cancel_requested && IsCancellableStep(o.step);
-    if (!IsActiveStep(o.step) && !cancel_now) return o;
-    const int64_t wait_ms = o.next_attempt_ms - Now();
-    if (wait_ms > 0 && !cancel_now) {
-      if (clock_.Now() + Millis(wait_ms) > deadline) return o;
+    const int64_t wait_ms = cancel_now ? 0 : o.next_attempt_ms - Now();
+    const bool stop = (!IsActiveStep(o.step) && !cancel_now) || clock_.Now() > deadline ||
+                      (wait_ms > 0 && clock_.Now() + Millis(wait_ms) > deadline);
+    if (stop || wait_ms > 0) {
+      if (dirty) {
+        EMP_ASSIGN_OR_RETURN(bool saved, Persist(o, *stored));
+        if (!saved) {
+          stored.reset();
+          continue;
+        }
+        stored = o;
+        dirty = false;
+      }
+      if (stop) return o;
       clock_.Sleep(Millis(wait_ms));
       continue;
     }
-    if (clock_.Now() > deadline) return o;
-    EMP_ASSIGN_OR_RETURN(bool saved, RunStep(o));
-    if (!saved) continue;
+    const std::string step_before = o.step;
+    Step(o);
+    dirty = true;
+    // Saved now: what others see (status, events), waits and retries, and any step that did not
+    // simply advance (its outcome may not be reproducible by running it again).
+    const bool save = o.status != stored->status || !EventFor(*stored, o).empty() || !IsActiveStep(o.step) ||
+                      o.step == step::kAwaitAction || o.next_attempt_ms > Now() || o.step == step_before;
+    if (save) {
+      EMP_ASSIGN_OR_RETURN(bool saved, Persist(o, *stored));
+      if (!saved) {
+        stored.reset();
+        continue;
+      }
+      stored = o;
+      dirty = false;
+    }
     // A poll of the provider's step-up is the worker's business, not the request's.
     if (o.step == step::kAwaitAction) return o;
   }
-}
-
-Result<bool> Saga::RunStep(Order& o) {
-  const Order before = o;
-  Step(o);
-  return Persist(o, before);
 }
 
 Result<bool> Saga::Persist(Order& o, const Order& before) {

@@ -2,9 +2,11 @@
 // transaction that also writes history and outbox events, and runs compensations on failure.
 //
 // Each step makes one idempotent call (the order id is the idempotency key toward catalog,
-// payment and fulfillment; payment calls after authorize use the payment id), then saves the
-// outcome with an optimistic version check. A crash between the call and the save re-runs the
-// call on restart, which the callee answers with the same result. Transient failures are
+// payment and fulfillment; payment calls after authorize use the payment id). Outcomes are saved
+// with an optimistic version check whenever the status changes, an event is due, the order waits
+// or retries (steps that merely advance are saved with the next one: a checkout is three
+// commits, not eight). A crash before the save re-runs the calls on restart, which the callees
+// answer with the same results. Transient failures are
 // retried with capped exponential backoff; a step past its timeout moves on to compensation.
 // The background worker picks due orders from the table, so unfinished orders resume after a
 // restart. Only one thread drives a given order in this process (other processes are safe
@@ -60,8 +62,6 @@ class Saga {
   void Stop();
 
  private:
-  // Runs o's current step and saves the outcome. False on a version conflict (reload and retry).
-  Result<bool> RunStep(Order& o);
   // Saves o (changed from `before`) with its history row and event in one transaction.
   Result<bool> Persist(Order& o, const Order& before);
   void Step(Order& o);

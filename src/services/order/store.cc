@@ -174,7 +174,12 @@ Result<bool> Store::Save(sql::Tx& tx, Order& o) {
   }
   std::string sql = "UPDATE orders SET ";
   size_t n_values = v.size() - 2;  // without updated_at and version
-  for (size_t i = 1; i < n_values; ++i) sql += names[i] + " = $" + std::to_string(i + 1) + ", ";
+  for (size_t i = 1; i < n_values; ++i) {
+    const std::string param = "$" + std::to_string(i + 1);
+    // A cancel request (RequestCancel) may land while a saga step runs: never clear it.
+    sql += names[i] == "cancel_requested" ? names[i] + " = MAX(cancel_requested, " + param + "), "
+                                          : names[i] + " = " + param + ", ";
+  }
   sql += "updated_at = $" + std::to_string(n_values + 1) +
          ", version = version + 1 WHERE id = $1 AND version = $" + std::to_string(n_values + 2);
   EMP_ASSIGN_OR_RETURN(sql::ResultSet rs, tx.Query(sql, v));

@@ -1,6 +1,8 @@
 #include "services/search/events.h"
 
 #include <boost/json/object.hpp>
+#include <chrono>
+#include <iterator>
 #include <map>
 
 #include "platform/core/json.h"
@@ -8,6 +10,12 @@
 #include "services/search/api.h"
 
 namespace emporium::search {
+namespace {
+
+constexpr size_t kMaxBatch = 512;
+constexpr Millis kRefreshInterval{100};
+
+}  // namespace
 
 Status Apply(Index& index, const bus::Record& record) {
   const bus::Event& e = record.event;
@@ -75,8 +83,17 @@ Status Indexer::ApplyAndCommit(const std::vector<bus::Record>& records) {
 
 Result<bool> Indexer::RunOnce(Millis poll_timeout) {
   if (pending_.empty()) {
-    EMP_ASSIGN_OR_RETURN(pending_, consumer_->Poll(poll_timeout, 512));
+    EMP_ASSIGN_OR_RETURN(pending_, consumer_->Poll(poll_timeout, kMaxBatch));
     if (pending_.empty()) return false;
+    // What arrives within the refresh interval joins the same commit (a Xapian commit syncs
+    // every table file): changes are searchable within about that interval, as in other engines.
+    const SteadyTime until = std::chrono::steady_clock::now() + kRefreshInterval;
+    for (auto now = std::chrono::steady_clock::now(); pending_.size() < kMaxBatch && now < until;
+         now = std::chrono::steady_clock::now()) {
+      EMP_ASSIGN_OR_RETURN(auto more, consumer_->Poll(std::chrono::duration_cast<Millis>(until - now),
+                                                      kMaxBatch - pending_.size()));
+      std::move(more.begin(), more.end(), std::back_inserter(pending_));
+    }
   }
   // On failure the batch stays pending and is applied again (idempotent) on the next round.
   EMP_RETURN_IF_ERROR(ApplyAndCommit(pending_));

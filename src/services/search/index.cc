@@ -183,13 +183,17 @@ Status Index::SetAvailability(const std::string& product_id, bool in_stock, int6
     if (it == db.postlist_end(id_term)) return Status::Ok();
     Xapian::docid did = *it;
     Xapian::Document doc = db.get_document(did);
-    for (const char* t : {"XS0", "XS1"}) {
-      auto term = doc.termlist_begin();
-      term.skip_to(t);
-      if (term != doc.termlist_end() && *term == t) doc.remove_term(t);
+    // Only a flip of in_stock touches the terms: Xapian rewrites just the data of a document
+    // whose terms are unmodified (most stock changes are counts).
+    if (doc.get_value(kSlotStock) != (in_stock ? "1" : "0")) {
+      for (const char* t : {"XS0", "XS1"}) {
+        auto term = doc.termlist_begin();
+        term.skip_to(t);
+        if (term != doc.termlist_end() && *term == t) doc.remove_term(t);
+      }
+      doc.add_boolean_term(in_stock ? "XS1" : "XS0");
+      doc.add_value(kSlotStock, in_stock ? "1" : "0");
     }
-    doc.add_boolean_term(in_stock ? "XS1" : "XS0");
-    doc.add_value(kSlotStock, in_stock ? "1" : "0");
     doc.set_data(WithAvailability(doc.get_data(), in_stock, available));
     db.replace_document(did, doc);
     s.dirty = true;
