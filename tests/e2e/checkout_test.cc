@@ -389,7 +389,12 @@ TEST_F(CheckoutE2eTest, HappyPathFromCartToDeliveredParcel) {
   ASSERT_EQ(Str(order, "status"), "DELIVERED") << json::serialize(order);
   EXPECT_EQ(HistoryStatuses(order),
             (std::vector<std::string>{"PENDING", "CONFIRMED", "SHIPPED", "DELIVERED"}));
-  EXPECT_EQ(Int(Obj(Obj(order, "totals"), "total"), "amount"), 5000);
+  // The goods plus the carrier's quote (by weight), charged in one payment.
+  const json::object totals = Obj(order, "totals");
+  EXPECT_EQ(Int(Obj(totals, "subtotal"), "amount"), 5000);
+  EXPECT_GT(Int(Obj(totals, "shipping"), "amount"), 0);
+  EXPECT_EQ(Int(Obj(totals, "total"), "amount"), 5000 + Int(Obj(totals, "shipping"), "amount"));
+  EXPECT_EQ(Str(Obj(order, "payment"), "provider"), "intents");
   EXPECT_EQ(Str(Obj(order, "payment"), "status"), "captured");
   EXPECT_EQ(Str(Obj(order, "payment"), "last4"), "4242");
   EXPECT_EQ(StockOf(lamp), (Stock{3, 0})) << "two units shipped";
@@ -462,12 +467,15 @@ TEST_F(CheckoutE2eTest, FailingProviderFailsOverToTheNext) {
   ASSERT_FALSE(payment_id.empty()) << json::serialize(order);
   json::object payment = Payment(payment_id);
   EXPECT_EQ(Str(payment, "provider"), "acquirer") << json::serialize(payment);
+  EXPECT_EQ(Str(Obj(order, "payment"), "provider"), "acquirer") << "the order shows who took the money";
   EXPECT_EQ(Str(payment, "order_id"), id);
+  const int64_t total = Int(Obj(Obj(order, "totals"), "total"), "amount");
+  EXPECT_EQ(total, 3900 + Int(Obj(Obj(order, "totals"), "shipping"), "amount"));
 
   // The providers' own books agree: the money is held at the acquirer, nothing at intents.
   std::vector<json::object> acquirer = Ledger("acquirer", id);
   ASSERT_EQ(acquirer.size(), 1u);
-  EXPECT_EQ(Int(acquirer[0], "amount"), 3900);
+  EXPECT_EQ(Int(acquirer[0], "amount"), total);
   for (const json::object& e : Ledger("intents", id)) {
     EXPECT_NE(Str(e, "status"), "authorized") << json::serialize(e);
     EXPECT_NE(Str(e, "status"), "captured") << json::serialize(e);
@@ -604,10 +612,12 @@ TEST_F(CheckoutE2eTest, WebhookSignaturesAreCheckedAndReplaysHaveNoEffect) {
   EXPECT_EQ(std::count(history.begin(), history.end(), "CONFIRMED"), 1) << json::serialize(order);
   json::object payment = Payment(payment_id);
   EXPECT_EQ(Str(payment, "status"), "captured");
-  EXPECT_EQ(Int(payment, "captured_amount"), 8900);
+  const int64_t total = Int(Obj(Obj(order, "totals"), "total"), "amount");
+  EXPECT_EQ(total, 8900 + Int(Obj(Obj(order, "totals"), "shipping"), "amount"));
+  EXPECT_EQ(Int(payment, "captured_amount"), total);
   ledger = Ledger("intents", id);
   ASSERT_EQ(ledger.size(), 1u);
-  EXPECT_EQ(Int(ledger[0], "captured"), 8900) << "captured once";
+  EXPECT_EQ(Int(ledger[0], "captured"), total) << "captured once";
 }
 
 }  // namespace

@@ -81,6 +81,23 @@ TEST(Booking, CheapestRateWins) {
   EXPECT_NE(Str(large, "label_url").find("/labels/"), std::string::npos);
 }
 
+// Checkout asks for the price first (no order yet) and books with the quoted carrier later.
+TEST(Booking, QuoteIsTheCheapestRateAndBooksNothing) {
+  Env env;
+  ASSERT_TRUE(env.Start().ok());
+  auto body = ParseObject(testing::ShipmentBody("", 5));
+  body.erase("order_id");
+  auto r = env.Call(http::Method::kPost, "/v1/internal/shipments/quote", json::Dump(body));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto q = ParseObject(r.body);
+  EXPECT_EQ(Str(q, "carrier"), "rapidship");
+  EXPECT_EQ(q["price"].as_object()["amount"].as_int64(), 1099);
+  EXPECT_EQ(Str(q["price"].as_object(), "currency"), "USD");
+  EXPECT_EQ(Parcels(env.rapidship()) + Parcels(env.cargoline()), 0) << "a quote creates no parcel";
+  body.erase("address");
+  EXPECT_EQ(env.Call(http::Method::kPost, "/v1/internal/shipments/quote", json::Dump(body)).status, 422);
+}
+
 TEST(Booking, RequestedCarrierIsUsedEvenWhenDearer) {
   Env env;
   ASSERT_TRUE(env.Start().ok());

@@ -91,6 +91,19 @@ Status AddRoutes(http::Router& router, ShipmentService& service) {
       },
       kService));
   EMP_RETURN_IF_ERROR(router.Add(
+      http::Method::kPost, "/v1/internal/shipments/quote",
+      [&service](Request& req) {
+        auto parsed = ParseRequest(req.body);
+        if (!parsed.ok()) return Fail(parsed.status(), req);
+        auto q = service.Quote(*parsed);
+        if (!q.ok()) return Fail(q.status(), req);
+        return Response::Json(200, json::Dump(object{{"carrier", q->carrier},
+                                                     {"service", q->service},
+                                                     {"price", object{{"amount", q->price.amount},
+                                                                      {"currency", q->price.currency}}}}));
+      },
+      kService));
+  EMP_RETURN_IF_ERROR(router.Add(
       http::Method::kGet, "/v1/internal/shipments/{id}",
       [&service](Request& req) {
         auto s = service.Get(std::string(req.PathParam("id").value_or("")));

@@ -6,8 +6,7 @@
 
 namespace emporium::fulfillment {
 
-Status Validate(const ShipmentRequest& req) {
-  if (req.order_id.empty()) return InvalidArgument("order_id is required");
+Status ValidateParcel(const ShipmentRequest& req) {
   const Address& a = req.address;
   if (a.name.empty() || a.line1.empty() || a.city.empty() || a.postal_code.empty() || a.country.empty())
     return InvalidArgument("address needs name, line1, city, postal_code and country");
@@ -17,6 +16,11 @@ Status Validate(const ShipmentRequest& req) {
       return InvalidArgument("each item needs a product_id and a quantity between 1 and 10000");
   }
   return Status::Ok();
+}
+
+Status Validate(const ShipmentRequest& req) {
+  if (req.order_id.empty()) return InvalidArgument("order_id is required");
+  return ValidateParcel(req);
 }
 
 ShipmentService::ShipmentService(Store& store, std::vector<std::unique_ptr<Carrier>> carriers, Clock& clock,
@@ -51,6 +55,11 @@ Result<RateQuote> ShipmentService::ChooseRate(const ShipmentRequest& req) {
   if (!best)
     return last.code() == Code::kInvalidArgument ? last : Unavailable("no carrier could quote the parcel");
   return *best;
+}
+
+Result<RateQuote> ShipmentService::Quote(const ShipmentRequest& req) {
+  EMP_RETURN_IF_ERROR(ValidateParcel(req));
+  return ChooseRate(req);
 }
 
 Result<Shipment> ShipmentService::Book(const ShipmentRequest& req) {

@@ -40,6 +40,9 @@ class ShipmentService {
   // kInvalidArgument for a malformed request or an unknown carrier; kUnavailable when no carrier
   // could quote or the chosen one could not create the label (retry with the same request).
   Result<Shipment> Book(const ShipmentRequest& req);
+  // The price of shipping the parcel (cheapest carrier, or req.carrier), before any order exists:
+  // checkout charges it and books with the same carrier. Errors as for Book.
+  Result<RateQuote> Quote(const ShipmentRequest& req);
   // With tracking history; kNotFound when absent.
   Result<Shipment> Get(const std::string& shipment_id);
   Result<std::vector<Shipment>> ByOrder(const std::string& order_id);

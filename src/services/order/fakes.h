@@ -32,6 +32,7 @@ class FakePayment {
   };
   std::atomic<int> fail_next{0};
   std::atomic<bool> fail_always{false};
+  std::atomic<bool> refuse_refunds{false};  // refunds answer 409, as a provider may
 
   void CompleteAction(const std::string& order_id) {
     std::lock_guard lock(mu_);
@@ -145,6 +146,8 @@ class FakePayment {
       } else if (p.status != "voided") {
         return http::Problem(409, "not voidable", req.path);
       }
+    } else if (refuse_refunds) {
+      return http::Problem(409, "refund refused by the provider", req.path);
     } else if (p.status == "captured") {
       p.status = "refunded";
       ++p.refunds;
@@ -191,7 +194,9 @@ class FakePayment {
 
 class FakeFulfillment {
  public:
+  static constexpr int64_t kShipping = 500;  // every quote, in USD
   std::atomic<int> fail_next{0};
+  std::atomic<bool> refuse_bookings{false};  // bookings answer 422 (e.g. the carrier rejects the address)
   int bookings(const std::string& order_id) {
     std::lock_guard lock(mu_);
     return static_cast<int>(shipments_.count(order_id));
@@ -208,7 +213,21 @@ class FakeFulfillment {
   }
 
  private:
+  http::Response Quote(http::Request& req) {
+    auto v = json::Parse(req.body);
+    if (!v.ok() || !v->is_object()) return http::Problem(422, "bad body", req.path);
+    auto addr = v->as_object().if_contains("address");
+    if (!addr || !addr->is_object() || JStr(addr->as_object(), "country") == "AQ")
+      return http::Problem(422, "no carrier serves that address", req.path);
+    return http::Response::Json(
+        200, json::Dump(boost::json::object{
+                 {"carrier", "fastship"},
+                 {"service", "ground"},
+                 {"price", boost::json::object{{"amount", kShipping}, {"currency", "USD"}}}}));
+  }
+
   http::Response Book(http::Request& req) {
+    if (refuse_bookings) return http::Problem(422, "the carrier refused the parcel", req.path);
     if (fail_next > 0) {
       --fail_next;
       return http::Problem(503, "down", req.path);
@@ -256,6 +275,9 @@ class FakeFulfillment {
       EMP_RETURN_IF_ERROR(rt_.router().Add(
           http::Method::kPost, "/v1/internal/shipments", [this](http::Request& q) { return f_.Book(q); },
           svc));
+      EMP_RETURN_IF_ERROR(rt_.router().Add(
+          http::Method::kPost, "/v1/internal/shipments/quote",
+          [this](http::Request& q) { return f_.Quote(q); }, svc));
       return rt_.router().Add(
           http::Method::kGet, "/v1/internal/shipments", [this](http::Request& q) { return f_.List(q); }, svc);
     }

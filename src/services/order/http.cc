@@ -95,6 +95,7 @@ class Routes {
   Response AdminList(Request& req) {
     ListFilter f;
     f.status = req.QueryParam("status").value_or("");
+    f.needs_attention = req.QueryParam("needs_attention").value_or("") == "true";
     return ListOf(req, f, true);
   }
 
@@ -163,11 +164,9 @@ object OrderJson(const Order& o, const std::vector<HistoryEntry>* history, bool 
                            {"unit_price", Money(i.unit_price, o.currency)},
                            {"line_total", Money(i.unit_price * i.quantity, o.currency)}});
   }
-  object payment{{"method_token", o.method_token},
-                 {"brand", o.card_brand},
-                 {"last4", o.card_last4},
-                 {"payment_id", o.payment_id},
-                 {"status", o.payment_status}};
+  object payment{{"method_token", o.method_token}, {"brand", o.card_brand},
+                 {"last4", o.card_last4},          {"payment_id", o.payment_id},
+                 {"provider", o.payment_provider}, {"status", o.payment_status}};
   payment["next_action"] =
       o.next_action_json.empty() ? boost::json::value(nullptr) : ParseOr(o.next_action_json, nullptr);
   object out{{"id", o.id},
@@ -176,7 +175,7 @@ object OrderJson(const Order& o, const std::vector<HistoryEntry>* history, bool 
              {"reason_detail", o.reason_detail},
              {"items", items},
              {"totals", object{{"subtotal", Money(o.subtotal, o.currency)},
-                               {"shipping", Money(0, o.currency)},
+                               {"shipping", Money(o.shipping, o.currency)},
                                {"total", Money(o.total, o.currency)}}},
              {"currency", o.currency},
              {"shipping_address", ParseOr(o.address_json, object{})},
@@ -203,6 +202,8 @@ object OrderJson(const Order& o, const std::vector<HistoryEntry>* history, bool 
                          {"reservation_id", o.reservation_id},
                          {"cancel_requested", o.cancel_requested}};
     out["client_ip"] = o.client_ip;
+    // A refund or void the provider refused: money may be held or taken; a person must look.
+    out["needs_attention"] = o.payment_status == "refund_failed" || o.payment_status == "void_failed";
   }
   return out;
 }

@@ -62,6 +62,12 @@ CREATE TABLE order_history (
 );
 )sql",
        "", ""},
+      {2, "shipping_and_provider",
+       R"sql(
+ALTER TABLE orders ADD COLUMN shipping BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN payment_provider TEXT NOT NULL DEFAULT '';
+)sql",
+       "", ""},
   };
   return kMigrations;
 }

@@ -56,7 +56,8 @@ struct Order {
   std::string reason_detail;  // e.g. the provider's decline code
   std::vector<Item> items;
   int64_t subtotal = 0;
-  int64_t total = 0;
+  int64_t shipping = 0;  // quoted by fulfillment at checkout, charged with the goods
+  int64_t total = 0;     // subtotal + shipping
   std::string currency;
   std::string address_json;  // plaintext in memory only; sealed at rest
   std::string shipping_country;
@@ -72,8 +73,9 @@ struct Order {
   std::string next_action_json;  // provider's step-up instruction, when any
   std::string reservation_id;
   std::string stock_state = "none";  // none held committed released
+  std::string payment_provider;      // the provider that authorized
   std::string shipment_id;
-  std::string carrier;
+  std::string carrier;  // quoted at checkout, then the booking's
   std::string tracking_number;
   std::string fraud_decision;
   std::string fraud_reasons_json = "[]";

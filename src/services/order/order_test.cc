@@ -40,7 +40,12 @@ TEST(Order, HappyPathConfirmsCapturesBooksAndFollowsShipment) {
   ASSERT_EQ(r.status, 201) << r.body;
   auto o = ParseObject(r.body);
   EXPECT_EQ(JStr(o, "status"), "CONFIRMED");
-  EXPECT_EQ(o["totals"].as_object()["total"].as_object()["amount"].as_int64(), 5000);
+  // The carrier's quote is charged with the goods, and the booking uses that carrier.
+  auto totals = o["totals"].as_object();
+  EXPECT_EQ(totals["subtotal"].as_object()["amount"].as_int64(), 5000);
+  EXPECT_EQ(totals["shipping"].as_object()["amount"].as_int64(), FakeFulfillment::kShipping);
+  EXPECT_EQ(totals["total"].as_object()["amount"].as_int64(), 5000 + FakeFulfillment::kShipping);
+  EXPECT_EQ(JStr(o["shipment"].as_object(), "carrier"), "fastship");
   EXPECT_EQ(JStr(o["payment"].as_object(), "last4"), "4242");
   EXPECT_EQ(r.body.find("4242424242424242"), std::string::npos);
   EXPECT_FALSE(JStr(o["shipment"].as_object(), "tracking_number").empty());
@@ -48,6 +53,7 @@ TEST(Order, HappyPathConfirmsCapturesBooksAndFollowsShipment) {
 
   auto pay = env.payment().ByOrder(id);
   EXPECT_EQ(pay.status, "captured");
+  EXPECT_EQ(pay.amount, 5000 + FakeFulfillment::kShipping);
   EXPECT_EQ(pay.captures, 1);
   EXPECT_EQ(env.fulfillment().bookings(id), 1);
   EXPECT_EQ(env.Stock(p), (std::pair<int64_t, int64_t>{3, 0}));  // committed: shipped out of on_hand
@@ -114,6 +120,15 @@ TEST(Order, RefusesEmptyCartAndBadRequests) {
   EXPECT_EQ(bad.status, 422);
   EXPECT_NE(bad.body.find("shipping_address"), std::string::npos);
   EXPECT_EQ(env.Call(http::Method::kPost, "/v1/orders", "guest:g1", "{}").status, 403);
+
+  // No carrier serves the address: refused before any order, stock hold or payment exists.
+  auto nowhere = Env::Checkout();
+  nowhere["shipping_address"].as_object()["country"] = "AQ";
+  auto unserved = env.Order(kUser, nowhere, "e-3");
+  EXPECT_EQ(unserved.status, 422) << unserved.body;
+  EXPECT_NE(unserved.body.find("no carrier"), std::string::npos) << unserved.body;
+  EXPECT_EQ(env.GetJson("/v1/admin/orders", kAdmin)["items"].as_array().size(), 0u);
+  EXPECT_EQ(env.Stock(p), (std::pair<int64_t, int64_t>{10, 0}));
 }
 
 TEST(Order, DeclinedCardRejectsAndReleasesStock) {
@@ -129,6 +144,39 @@ TEST(Order, DeclinedCardRejectsAndReleasesStock) {
   EXPECT_EQ(JStr(o, "reason_detail"), "card_declined");
   EXPECT_EQ(env.Stock(p), (std::pair<int64_t, int64_t>{4, 0}));
   EXPECT_EQ(env.payment().ByOrder(JStr(o, "id")).captures, 0);
+}
+
+// Units committed and money captured, then the carrier refuses the parcel: the order is cancelled
+// with a refund; a refund the provider refuses is flagged for a person, not silently dropped.
+TEST(Order, RefusedRefundIsFlaggedForAPerson) {
+  Env env;
+  ASSERT_TRUE(env.Start().ok());
+  std::string p = env.Product("Vase", 3000, 2);
+  env.AddToCart(kUser, p, 1);
+  env.fulfillment().refuse_bookings = true;
+  env.payment().refuse_refunds = true;
+  auto r = env.Order(kUser, Env::Checkout(), "rf-1");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = JStr(ParseObject(r.body), "id");
+  auto o = env.GetJson("/v1/admin/orders/" + id, kAdmin);
+  EXPECT_EQ(JStr(o, "status"), "CANCELLED");
+  EXPECT_EQ(JStr(o, "reason"), "shipment_failed");
+  EXPECT_EQ(JStr(o["payment"].as_object(), "status"), "refund_failed");
+  EXPECT_TRUE(o["needs_attention"].as_bool());
+  auto flagged = env.GetJson("/v1/admin/orders?needs_attention=true", kAdmin)["items"].as_array();
+  ASSERT_EQ(flagged.size(), 1u);
+  EXPECT_EQ(JStr(flagged[0].as_object(), "id"), id);
+
+  // An order whose refund went through is not flagged.
+  env.payment().refuse_refunds = false;
+  env.AddToCart("user:u-3", env.Product("Bowl", 2000, 2), 1);
+  auto ok = env.Order("user:u-3", Env::Checkout(), "rf-2");
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(
+      JStr(env.GetJson("/v1/admin/orders/" + JStr(ParseObject(ok.body), "id"), kAdmin)["payment"].as_object(),
+           "status"),
+      "refunded");
+  EXPECT_EQ(env.GetJson("/v1/admin/orders?needs_attention=true", kAdmin)["items"].as_array().size(), 1u);
 }
 
 TEST(Order, InsufficientStockRejects) {

@@ -288,6 +288,7 @@ void Saga::ScreenFraud(Order& o) {
 
 void Saga::ApplyPayment(Order& o, const Reply& r) {
   o.payment_id = Str(r.body, "payment_id");
+  if (std::string provider = Str(r.body, "provider"); !provider.empty()) o.payment_provider = provider;
   const std::string st = Str(r.body, "status");
   if (st == "authorized") {
     o.payment_status = "authorized";
@@ -367,7 +368,9 @@ void Saga::Ship(Order& o) {
   boost::json::array items;
   for (const Item& i : o.items)
     items.push_back(boost::json::object{{"product_id", i.product_id}, {"quantity", i.quantity}});
-  boost::json::object body{{"order_id", o.id}, {"items", items}};
+  // The carrier whose rate the customer paid at checkout.
+  boost::json::object body{
+      {"order_id", o.id}, {"items", items}, {"carrier", o.carrier}, {"user_id", o.user_id}};
   body["address"] = address.ok() ? *address : boost::json::object{};
   auto r = peers_.Service("fulfillment", Method::kPost, "/v1/internal/shipments", json::Dump(body));
   if (Ok(r)) {

@@ -148,6 +148,10 @@ Outcome<CheckoutResult> OrderService::Checkout(const http::Request& caller, cons
     out.failure = Invalid("the cart is empty");
     return out;
   }
+  if (auto f = QuoteShipping(req.address, o)) {
+    out.failure = std::move(f);
+    return out;
+  }
 
   o.method_token = req.method_token;
   if (!req.card.empty()) {
@@ -172,7 +176,7 @@ Outcome<CheckoutResult> OrderService::Checkout(const http::Request& caller, cons
   o.user_id = user_id;
   o.status = std::string(status::kPending);
   o.reason = "created";
-  o.total = o.subtotal;  // shipping is not charged yet: fulfillment rates come with the booking
+  o.total = o.subtotal + o.shipping;
   o.address_json = json::Dump(req.address);
   o.shipping_country = Str(req.address, "country");
   o.billing_country = req.billing_country;
@@ -204,6 +208,30 @@ Outcome<CheckoutResult> OrderService::Checkout(const http::Request& caller, cons
   }
   out.value = CheckoutResult{std::move(driven).value(), false};
   return out;
+}
+
+std::optional<Failure> OrderService::QuoteShipping(const object& address, Order& o) {
+  boost::json::array items;
+  for (const Item& i : o.items)
+    items.push_back(object{{"product_id", i.product_id}, {"quantity", i.quantity}});
+  auto q = peers_.Service("fulfillment", http::Method::kPost, "/v1/internal/shipments/quote",
+                          json::Dump(object{{"address", address}, {"items", std::move(items)}}));
+  if (!q.ok() || q->status >= 500) return Failure{503, "shipping cannot be quoted now; try again", {}};
+  if (q->status != 200) {
+    return Invalid("no carrier ships this parcel to that address: " + Str(q->body, "detail"),
+                   {{"shipping_address", "not served"}});
+  }
+  const object* price = q->body.if_contains("price") ? q->body.at("price").if_object() : nullptr;
+  const boost::json::value* amount = price ? price->if_contains("amount") : nullptr;
+  if (!amount || !amount->is_int64() || amount->as_int64() < 0)
+    return Failure{503, "the carrier's quote is malformed; try again", {}};
+  if (Str(*price, "currency") != o.currency) {
+    return Invalid("shipping is quoted in " + Str(*price, "currency") + " but the cart is in " + o.currency,
+                   {{"shipping_address", "not served in the cart's currency"}});
+  }
+  o.shipping = amount->as_int64();
+  o.carrier = Str(q->body, "carrier");
+  return std::nullopt;
 }
 
 Result<Order> OrderService::GetOwn(const std::string& user_id, const std::string& id) {

@@ -73,6 +73,10 @@ class OrderService {
   Result<Order> ResumeAfterStepUp(const std::string& id);
 
  private:
+  // Asks fulfillment for the cheapest carrier's price to `address` and sets o.shipping and
+  // o.carrier; a failure to show the customer otherwise.
+  std::optional<Failure> QuoteShipping(const boost::json::object& address, Order& o);
+
   Store& store_;
   Saga& saga_;
   Peers& peers_;

@@ -15,7 +15,8 @@ constexpr std::string_view kColumns =
     "shipping_country, method_token, card_brand, card_last4, billing_country, client_ip, payment_id, "
     "payment_status, next_action_json, reservation_id, stock_state, shipment_id, carrier, tracking_number, "
     "fraud_decision, fraud_reasons_json, step, final_status, attempts, next_attempt_at, step_started_at, "
-    "cancel_requested, version, idempotency_key, request_hash, created_at, updated_at";
+    "shipping, payment_provider, cancel_requested, version, idempotency_key, request_hash, created_at, "
+    "updated_at";
 
 std::string ItemsJson(const std::vector<Item>& items) {
   boost::json::array a;
@@ -64,6 +65,8 @@ std::vector<sql::Value> Values(const Order& o, const std::string& sealed) {
   v.emplace_back(o.attempts);
   v.emplace_back(o.next_attempt_ms);
   v.emplace_back(o.step_started_ms);
+  v.emplace_back(o.shipping);
+  v.emplace_back(o.payment_provider);
   return v;
 }
 
@@ -122,6 +125,8 @@ Result<Order> Store::FromRow(const sql::Row& r) {
   o.attempts = r.Int(i++);
   o.next_attempt_ms = r.Int(i++);
   o.step_started_ms = r.Int(i++);
+  o.shipping = r.Int(i++);
+  o.payment_provider = r.Text(i++);
   o.cancel_requested = r.Int(i++) != 0;
   o.version = r.Int(i++);
   o.idempotency_key = r.Text(i++);
@@ -174,12 +179,7 @@ Result<bool> Store::Save(sql::Tx& tx, Order& o) {
   }
   std::string sql = "UPDATE orders SET ";
   size_t n_values = v.size() - 2;  // without updated_at and version
-  for (size_t i = 1; i < n_values; ++i) {
-    const std::string param = "$" + std::to_string(i + 1);
-    // A cancel request (RequestCancel) may land while a saga step runs: never clear it.
-    sql += names[i] == "cancel_requested" ? names[i] + " = MAX(cancel_requested, " + param + "), "
-                                          : names[i] + " = " + param + ", ";
-  }
+  for (size_t i = 1; i < n_values; ++i) sql += names[i] + " = $" + std::to_string(i + 1) + ", ";
   sql += "updated_at = $" + std::to_string(n_values + 1) +
          ", version = version + 1 WHERE id = $1 AND version = $" + std::to_string(n_values + 2);
   EMP_ASSIGN_OR_RETURN(sql::ResultSet rs, tx.Query(sql, v));
@@ -224,6 +224,7 @@ Result<std::vector<Order>> Store::List(const ListFilter& f) {
   if (!f.user_id.empty()) add("user_id =", f.user_id);
   if (!f.status.empty()) add("status =", f.status);
   if (f.before_ms > 0) add("created_at <", f.before_ms);
+  if (f.needs_attention) sql += " AND payment_status IN ('refund_failed', 'void_failed')";
   sql += " ORDER BY created_at DESC, id DESC LIMIT " + std::to_string(std::clamp(f.limit, 1, 200));
   EMP_ASSIGN_OR_RETURN(sql::ResultSet rs, db_.Query(sql, params));
   std::vector<Order> out;

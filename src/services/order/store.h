@@ -24,9 +24,10 @@ namespace emporium::order {
 std::span<const sql::Migration> Migrations();
 
 struct ListFilter {
-  std::string user_id;    // empty: every user (admin)
-  std::string status;     // empty: any
-  int64_t before_ms = 0;  // 0: from the newest
+  std::string user_id;           // empty: every user (admin)
+  std::string status;            // empty: any
+  bool needs_attention = false;  // only orders whose refund or void the provider refused
+  int64_t before_ms = 0;         // 0: from the newest
   int limit = 50;
 };
 
