@@ -62,7 +62,8 @@ class Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
 
-  void Spawn(const std::vector<std::string>& args) {
+  // extra_env: "NAME=value" strings added to the child's environment.
+  void Spawn(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
     // Everything the child needs is prepared before fork: only async-signal-safe calls after it.
     std::vector<std::string> argv_s{binary_};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
@@ -70,6 +71,7 @@ class Child {
     for (char** e = environ; *e; ++e) {
       if (!std::string_view(*e).starts_with("EMPORIUM_")) env_s.emplace_back(*e);
     }
+    env_s.insert(env_s.end(), extra_env.begin(), extra_env.end());
     std::vector<char*> argv, envp;
     for (auto& s : argv_s) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -115,6 +117,7 @@ class Child {
     if (pid_ > 0) ::kill(pid_, sig);
   }
   std::string Output() const { return ReadFile(log_); }
+  const std::filesystem::path& dir() const { return dir_; }
 
  private:
   std::string binary_;

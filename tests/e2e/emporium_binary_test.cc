@@ -2,57 +2,33 @@
 // dir, free loopback port, EMPORIUM_* variables removed from its environment) and probed over
 // HTTP and raw sockets; startup errors are checked through exit codes and the captured output.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "child_process.h"
 #include "gtest/gtest.h"
 #include "platform/http/client.h"
-
-extern char** environ;
 
 namespace emporium {
 namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using e2e::Child;
+using e2e::FreePort;
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
-
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Sends bytes on a fresh connection and returns everything the server sends until it closes.
 std::string RawExchange(uint16_t port, const std::string& bytes) {
@@ -74,77 +50,10 @@ std::string RawExchange(uint16_t port, const std::string& bytes) {
   return out;
 }
 
-// A child `emporium` process with its stdout and stderr captured to one file.
-class Child {
- public:
-  explicit Child(const fs::path& dir) : dir_(dir), log_(dir / "output.log") {}
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  void Spawn(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
-    // Everything the child needs is prepared before fork: only async-signal-safe calls after it.
-    std::vector<std::string> argv_s{EMPORIUM_BINARY};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<std::string> env_s;
-    for (char** e = environ; *e; ++e) {
-      if (!std::string_view(*e).starts_with("EMPORIUM_")) env_s.emplace_back(*e);
-    }
-    env_s.insert(env_s.end(), extra_env.begin(), extra_env.end());
-    std::vector<char*> argv, envp;
-    for (auto& s : argv_s) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    for (auto& s : env_s) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    const std::string log = log_.string();
-    const std::string cwd = dir_.string();
-    pid_ = ::fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0 || ::chdir(cwd.c_str()) != 0) ::_exit(126);
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-  }
-
-  // The exit code once the process exits within `bound` (-signal when killed by one).
-  std::optional<int> Wait(milliseconds bound) {
-    const auto give_up = Steady::now() + bound;
-    for (;;) {
-      int status = 0;
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-      }
-      if (Steady::now() >= give_up) return std::nullopt;
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-  }
-  bool running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
-    return true;
-  }
-  void Signal(int sig) { ::kill(pid_, sig); }
-  std::string DataDirFlag() const { return "--data-dir=" + (dir_ / "data").string(); }
-  std::string Output() const { return ReadFile(log_); }
-
- private:
-  fs::path dir_;
-  fs::path log_;
-  pid_t pid_ = -1;
-};
+// The data dir flag for a child made by EmporiumBinaryTest::NewChild.
+std::string DataDirFlag(const Child& c) {
+  return "--data-dir=" + (c.dir() / "data").string();
+}
 
 class EmporiumBinaryTest : public ::testing::Test {
  protected:
@@ -162,7 +71,7 @@ class EmporiumBinaryTest : public ::testing::Test {
   Child& NewChild() {
     fs::path d = dir_ / ("child" + std::to_string(children_.size()));
     fs::create_directories(d / "data");
-    children_.push_back(std::make_unique<Child>(d));
+    children_.push_back(std::make_unique<Child>(EMPORIUM_BINARY, d));
     return *children_.back();
   }
 
@@ -192,7 +101,7 @@ class EmporiumBinaryTest : public ::testing::Test {
                           "serve",
                           "--target=info,identity,catalog,cart,search,order,payment,fulfillment,gateway"}) {
     Child& c = NewChild();
-    args.push_back(c.DataDirFlag());
+    args.push_back(DataDirFlag(c));
     args.push_back("--http-port=" + std::to_string(port));
     c.Spawn(args);
     const auto give_up = Steady::now() + milliseconds(15'000);
@@ -392,7 +301,7 @@ TEST_F(EmporiumBinaryTest, SecondProcessOnTheSamePortFails) {
   Child& first = StartServing(port);
   ASSERT_TRUE(first.running());
   Child& second = NewChild();
-  second.Spawn({"serve", "--target=info", second.DataDirFlag(), "--http-port=" + std::to_string(port)});
+  second.Spawn({"serve", "--target=info", DataDirFlag(second), "--http-port=" + std::to_string(port)});
   auto code = second.Wait(milliseconds(10'000));
   ASSERT_TRUE(code.has_value()) << "the second server kept running on a taken port; output:\n"
                                 << second.Output();

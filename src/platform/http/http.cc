@@ -86,6 +86,18 @@ std::optional<std::string> Request::QueryParam(std::string_view name) const {
   return std::nullopt;
 }
 
+Request NewRequest(Method method, std::string target, std::string body, std::string_view content_type) {
+  Request req;
+  req.method = method;
+  size_t q = target.find('?');
+  req.path = target.substr(0, q);
+  req.query = q == std::string::npos ? "" : target.substr(q + 1);
+  req.target = std::move(target);
+  req.body = std::move(body);
+  if (!req.body.empty()) req.headers.Set("Content-Type", std::string(content_type));
+  return req;
+}
+
 Response Response::Json(int status, std::string body) {
   Response r;
   r.status = status;

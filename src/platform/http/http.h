@@ -70,6 +70,12 @@ struct Request {
   std::optional<std::string> QueryParam(std::string_view name) const;
 };
 
+// A request for `target` as written ("/v1/orders?page_size=5"), for in-process calls and tests:
+// path and query split from it (the path is not percent-decoded), and `body` with a Content-Type
+// of `content_type` when it is not empty.
+Request NewRequest(Method method, std::string target, std::string body = "",
+                   std::string_view content_type = "application/json");
+
 // A response body produced over time (server-sent events). The server sends the headers, then
 // (chunked) whatever Read() yields each time the stream wakes it, until Read() returns false,
 // the client goes away or the server shuts down; then it calls Close().

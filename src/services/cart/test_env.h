@@ -3,68 +3,36 @@
 // call would), plus a reader for SSE streams.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <boost/json/object.hpp>
 #include <condition_variable>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "platform/core/json.h"
-#include "platform/core/random.h"
-#include "platform/log/log.h"
-#include "platform/metrics/metrics.h"
-#include "platform/module/runtime.h"
+#include "platform/module/testing.h"
 #include "services/cart/api.h"
 #include "services/cart/fake_catalog.h"
 
 namespace emporium::cart::testing {
 
-inline boost::json::object ParseObject(const std::string& body) {
-  auto v = json::Parse(body);
-  if (!v.ok() || !v->is_object()) return {};
-  return v->as_object();
-}
+using ::emporium::testing::DataDir;
+using ::emporium::testing::JoinFlags;
+using ::emporium::testing::ParseObject;
+using ::emporium::testing::TestRuntime;
 
 class Env {
  public:
-  explicit Env(std::vector<std::string> flags = {}) {
-    log::SetLevel(log::Level::kWarn);
-    dir_ = std::filesystem::path(::testing::TempDir()) / ("cart-" + NewUuid());
-    std::filesystem::create_directories(dir_);
-    std::vector<std::string> args = {"--data-dir=" + dir_.string(), "--access-log=false", "--log-level=warn"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    auto schema = RuntimeKeys();
-    for (auto& k : ConfigKeys()) schema.push_back(k);
-    auto c = config::Config::Load(schema, args, {});
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    config_ = std::make_unique<config::Config>(std::move(c).value());
-    rt_ = std::make_unique<Runtime>(*config_, metrics_);
-    catalog_def_ = catalog_.Def();
-    cart_def_ = Module();
-  }
-  ~Env() {
-    rt_->Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  explicit Env(std::vector<std::string> flags = {})
+      : rt_(dir_.path(), {catalog_.Def(), Module()}, JoinFlags({"--log-level=warn"}, flags)) {}
 
-  Status Start() { return rt_->Start({&catalog_def_, &cart_def_}); }
+  Status Start() { return rt_.Start(); }
 
   http::Response Call(http::Method method, const std::string& target, const std::string& subject,
                       const std::string& body = "",
                       std::vector<std::pair<std::string, std::string>> headers = {}) {
-    http::Request req;
-    req.method = method;
-    req.target = target;
-    size_t q = target.find('?');
-    req.path = target.substr(0, q);
-    req.query = q == std::string::npos ? "" : target.substr(q + 1);
-    req.body = body;
-    if (!body.empty()) req.headers.Set("Content-Type", "application/json");
+    http::Request req = http::NewRequest(method, target, body);
     for (auto& [k, v] : headers) req.headers.Set(k, v);
     if (!subject.empty()) {
       auth::Principal p;
@@ -73,7 +41,7 @@ class Env {
       p.roles = {"customer"};
       req.principal = p;
     }
-    return rt_->Dispatch(req);
+    return rt_.rt().Dispatch(req);
   }
   http::Response Get(const std::string& target, const std::string& subject,
                      std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -96,17 +64,13 @@ class Env {
     return 0;
   }
 
-  Runtime& rt() { return *rt_; }
+  Runtime& rt() { return rt_.rt(); }
   FakeCatalog& catalog() { return catalog_; }
 
  private:
-  std::filesystem::path dir_;
-  std::unique_ptr<config::Config> config_;
-  metrics::Registry metrics_;
+  DataDir dir_{"cart", {}, DataDir::Cleanup::kRemove};
   FakeCatalog catalog_;
-  std::unique_ptr<Runtime> rt_;
-  ModuleDef catalog_def_;
-  ModuleDef cart_def_;
+  TestRuntime rt_;
 };
 
 // Drains a BodyStream the way the server does: Subscribe once, Read whenever woken.

@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "platform/core/random.h"
 #include "platform/sql/sql.h"
 #include "services/catalog/test_env.h"
 

@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 #include <set>
 
+#include "platform/core/random.h"
 #include "services/catalog/seed.h"
 #include "services/catalog/seed_words.h"
 #include "services/catalog/test_env.h"

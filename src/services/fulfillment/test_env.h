@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,27 +22,19 @@
 #include "platform/core/random.h"
 #include "platform/http/client.h"
 #include "platform/http/server.h"
-#include "platform/log/log.h"
-#include "platform/metrics/metrics.h"
-#include "platform/module/runtime.h"
+#include "platform/module/testing.h"
 #include "services/fulfillment/api.h"
 #include "services/fulfillment/sandbox/server.h"
 
 namespace emporium::fulfillment::testing {
 
+using ::emporium::testing::DataDir;
+using ::emporium::testing::ParseObject;
+using ::emporium::testing::Str;
+using ::emporium::testing::TestRuntime;
+
 inline constexpr char kRapidSecret[] = "test-rapidship-secret";
 inline constexpr char kCargoSecret[] = "test-cargoline-secret";
-
-inline boost::json::object ParseObject(const std::string& body) {
-  auto v = json::Parse(body);
-  if (!v.ok() || !v->is_object()) return {};
-  return v->as_object();
-}
-
-inline std::string Str(const boost::json::object& o, const char* key) {
-  auto v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 // Polls cond every 10 ms until it holds or timeout passes.
 inline bool WaitUntil(const std::function<bool()>& cond, Millis timeout = Millis(10'000)) {
@@ -68,49 +61,35 @@ inline std::string ShipmentBody(const std::string& order_id, int units, const st
 class Env {
  public:
   explicit Env(Millis step = Millis(3'600'000)) {
-    log::SetLevel(log::Level::kError);
-    dir_ = std::filesystem::path(::testing::TempDir()) / ("fulfillment-" + NewUuid());
-    std::filesystem::create_directories(dir_);
     rapid_ = std::make_unique<sandbox::SandboxServer>(
         sandbox::SandboxOptions{.kind = sandbox::Kind::kRapidship, .step = step, .secret = kRapidSecret});
     cargo_ = std::make_unique<sandbox::SandboxServer>(
         sandbox::SandboxOptions{.kind = sandbox::Kind::kCargoline, .step = step, .secret = kCargoSecret});
     EXPECT_TRUE(rapid_->Start().ok());
     EXPECT_TRUE(cargo_->Start().ok());
-
-    std::vector<std::string> args = {"--data-dir=" + dir_.string(),
-                                     "--access-log=false",
-                                     "--log-level=error",
-                                     "--fulfillment-rapidship-url=" + rapid_->url(),
-                                     "--fulfillment-cargoline-url=" + cargo_->url(),
-                                     std::string("--fulfillment-rapidship-webhook-secret=") + kRapidSecret,
-                                     std::string("--fulfillment-cargoline-webhook-secret=") + kCargoSecret};
-    auto schema = RuntimeKeys();
-    for (auto& k : ConfigKeys()) schema.push_back(k);
-    auto c = config::Config::Load(schema, args, {});
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    config_ = std::make_unique<config::Config>(std::move(c).value());
-    rt_ = std::make_unique<Runtime>(*config_, metrics_);
-    def_ = Module();
+    rt_.emplace(
+        dir_.path(), std::vector<ModuleDef>{Module()},
+        std::vector<std::string>{"--log-level=error", "--fulfillment-rapidship-url=" + rapid_->url(),
+                                 "--fulfillment-cargoline-url=" + cargo_->url(),
+                                 std::string("--fulfillment-rapidship-webhook-secret=") + kRapidSecret,
+                                 std::string("--fulfillment-cargoline-webhook-secret=") + kCargoSecret});
   }
   ~Env() {
     rapid_->Stop();
     cargo_->Stop();
     if (server_) server_->Shutdown();
-    rt_->Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    rt_->rt().Stop();
   }
 
   // Starts the module and the webhook server, and points both sandboxes at it.
   Status Start() {
-    EMP_RETURN_IF_ERROR(rt_->Start({&def_}));
+    EMP_RETURN_IF_ERROR(rt_->Start());
     http::ServerOptions o;
     o.port = 0;
     o.threads = 1;
     o.blocking_threads = 4;
     o.access_log = false;
-    server_ = std::make_unique<http::Server>(o, rt_->router(), metrics_);
+    server_ = std::make_unique<http::Server>(o, rt().router(), rt().metrics());
     EMP_RETURN_IF_ERROR(server_->Start());
     std::string base = "http://127.0.0.1:" + std::to_string(server_->port()) + "/v1/webhooks/carriers/";
     EMP_RETURN_IF_ERROR(
@@ -120,16 +99,9 @@ class Env {
 
   http::Response Call(http::Method method, const std::string& target, const std::string& body = "",
                       bool service = true) {
-    http::Request req;
-    req.method = method;
-    req.target = target;
-    size_t q = target.find('?');
-    req.path = target.substr(0, q);
-    req.query = q == std::string::npos ? "" : target.substr(q + 1);
-    req.body = body;
-    if (!body.empty()) req.headers.Set("Content-Type", "application/json");
+    http::Request req = http::NewRequest(method, target, body);
     if (service) req.principal = auth::Principal{.subject = "client:order", .client_id = "order"};
-    return rt_->Dispatch(req);
+    return rt().Dispatch(req);
   }
   http::Response Book(const std::string& order_id, int units, const std::string& carrier = "") {
     return Call(http::Method::kPost, "/v1/internal/shipments", ShipmentBody(order_id, units, carrier));
@@ -141,13 +113,13 @@ class Env {
   http::Response Webhook(const std::string& carrier, http::Request req) {
     req.method = http::Method::kPost;
     req.target = req.path = "/v1/webhooks/carriers/" + carrier;
-    return rt_->Dispatch(req);
+    return rt().Dispatch(req);
   }
 
   // Events of topic "fulfillment" for order_id published so far (types, in order).
   std::vector<std::string> EventTypes(const std::string& order_id) {
     if (!consumer_) {
-      auto bus = rt_->Bus();
+      auto bus = rt().Bus();
       EXPECT_TRUE(bus.ok());
       auto c = (*bus)->Subscribe("test-observer-" + NewUuid(), {"fulfillment"});
       EXPECT_TRUE(c.ok());
@@ -167,7 +139,7 @@ class Env {
 
   // Publishes an event as another module would (the order module's order.confirmed).
   void PublishOrderEvent(const std::string& type, const std::string& order_id, const std::string& data) {
-    auto bus = rt_->Bus();
+    auto bus = rt().Bus();
     ASSERT_TRUE(bus.ok());
     ASSERT_TRUE((*bus)->EnsureTopic("order", 8).ok());
     auto producer = (*bus)->NewProducer();
@@ -179,24 +151,21 @@ class Env {
 
   std::vector<boost::json::object> Notifications() {
     std::vector<boost::json::object> out;
-    std::ifstream in(dir_ / "notifications.log");
+    std::ifstream in(dir_.path() / "notifications.log");
     for (std::string line; std::getline(in, line);) out.push_back(ParseObject(line));
     return out;
   }
 
-  Runtime& rt() { return *rt_; }
+  Runtime& rt() { return rt_->rt(); }
   sandbox::SandboxServer& rapidship() { return *rapid_; }
   sandbox::SandboxServer& cargoline() { return *cargo_; }
-  const std::filesystem::path& dir() const { return dir_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
 
  private:
-  std::filesystem::path dir_;
+  DataDir dir_{"fulfillment", {}, DataDir::Cleanup::kRemove};
   std::unique_ptr<sandbox::SandboxServer> rapid_;
   std::unique_ptr<sandbox::SandboxServer> cargo_;
-  std::unique_ptr<config::Config> config_;
-  metrics::Registry metrics_;
-  std::unique_ptr<Runtime> rt_;
-  ModuleDef def_;
+  std::optional<TestRuntime> rt_;  // built once the sandboxes listen (the flags carry their URLs)
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<bus::Consumer> consumer_;
   std::vector<bus::Record> seen_;

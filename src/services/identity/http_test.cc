@@ -7,6 +7,7 @@
 
 #include "platform/auth/jwt.h"
 #include "platform/bus/bus.h"
+#include "platform/core/random.h"
 #include "platform/log/log.h"
 #include "services/identity/test_env.h"
 

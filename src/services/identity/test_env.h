@@ -6,19 +6,22 @@
 
 #include <boost/json/object.hpp>
 #include <filesystem>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "platform/core/json.h"
-#include "platform/core/random.h"
 #include "platform/http/url.h"
-#include "platform/metrics/metrics.h"
-#include "platform/module/runtime.h"
+#include "platform/module/testing.h"
 #include "services/identity/api.h"
 #include "services/identity/core.h"
 
 namespace emporium::identity::testing {
+
+using ::emporium::testing::DataDir;
+using ::emporium::testing::JoinFlags;
+using ::emporium::testing::ParseObject;
+using ::emporium::testing::Str;
+using ::emporium::testing::TestRuntime;
 
 inline std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
   static const char kHex[] = "0123456789ABCDEF";
@@ -41,53 +44,27 @@ inline std::string FormEncode(const std::vector<std::pair<std::string, std::stri
   return out;
 }
 
-inline boost::json::object ParseObject(const std::string& body) {
-  auto v = json::Parse(body);
-  if (!v.ok() || !v->is_object()) return {};
-  return v->as_object();
-}
-
-inline std::string Str(const boost::json::object& o, const char* key) {
-  auto v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
 constexpr const char* kPassword = "correct horse battery";
 
 class Env {
  public:
-  explicit Env(std::vector<std::string> flags = {}, std::filesystem::path dir = {}) {
-    dir_ = dir.empty() ? std::filesystem::path(::testing::TempDir()) / ("identity-" + NewUuid()) : dir;
-    std::filesystem::create_directories(dir_);
-    flags_ = {"--data-dir=" + dir_.string(), "--identity-password-ops=1", "--identity-password-mem-kib=64",
-              "--public-url=https://shop.test", "--access-log=false"};
-    flags_.insert(flags_.end(), flags.begin(), flags.end());
-    schema_ = RuntimeKeys();
-    for (auto& k : ConfigKeys()) schema_.push_back(k);
-    auto c = config::Config::Load(schema_, flags_, {});
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    config_ = std::make_unique<config::Config>(std::move(c).value());
-    rt_ = std::make_unique<Runtime>(*config_, metrics_, clock_);
-    def_ = Module();
-  }
-  ~Env() { rt_->Stop(); }
+  explicit Env(std::vector<std::string> flags = {}, std::filesystem::path dir = {})
+      : dir_("identity", std::move(dir)),
+        rt_(dir_.path(), {Module()},
+            JoinFlags({"--identity-password-ops=1", "--identity-password-mem-kib=64",
+                       "--public-url=https://shop.test"},
+                      flags),
+            clock_) {}
 
-  Status Start() { return rt_->Start({&def_}); }
+  Status Start() { return rt_.Start(); }
 
   http::Response Call(http::Method method, const std::string& target, const std::string& body = "",
                       const std::string& content_type = "application/json", const std::string& bearer = "",
                       const std::string& ip = "198.51.100.7") {
-    http::Request req;
-    req.method = method;
-    req.target = target;
-    size_t q = target.find('?');
-    req.path = target.substr(0, q);
-    req.query = q == std::string::npos ? "" : target.substr(q + 1);
-    req.body = body;
+    http::Request req = http::NewRequest(method, target, body, content_type);
     req.remote_addr = ip;
-    if (!body.empty()) req.headers.Set("Content-Type", content_type);
     if (!bearer.empty()) req.headers.Set("Authorization", "Bearer " + bearer);
-    return rt_->Dispatch(req);
+    return rt_.rt().Dispatch(req);
   }
   http::Response Get(const std::string& target, const std::string& bearer = "") {
     return Call(http::Method::kGet, target, "", "", bearer);
@@ -123,37 +100,17 @@ class Env {
 
   // Runs a module command (e.g. "identity create-client") on this data dir; returns stdout.
   std::string RunCommand(const std::string& words, std::vector<std::string> args, int* exit_code = nullptr) {
-    for (const Command& cmd : def_.commands) {
-      if (cmd.words != words) continue;
-      std::vector<config::Key> schema = schema_;
-      schema.insert(schema.end(), cmd.keys.begin(), cmd.keys.end());
-      args.insert(args.end(), flags_.begin(), flags_.end());
-      auto c = config::Config::Load(schema, args, {});
-      EXPECT_TRUE(c.ok()) << c.status().ToString();
-      Runtime rt(*c, metrics_, clock_);
-      ::testing::internal::CaptureStdout();
-      int code = cmd.run(rt, {});
-      std::string out = ::testing::internal::GetCapturedStdout();
-      if (exit_code) *exit_code = code;
-      return out;
-    }
-    ADD_FAILURE() << "no command " << words;
-    return {};
+    return rt_.RunCommand(words, std::move(args), exit_code);
   }
 
-  Runtime& rt() { return *rt_; }
+  Runtime& rt() { return rt_.rt(); }
   FakeClock& clock() { return clock_; }
-  const std::filesystem::path& dir() const { return dir_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
 
  private:
-  std::filesystem::path dir_;
-  std::vector<std::string> flags_;
-  std::vector<config::Key> schema_;
-  std::unique_ptr<config::Config> config_;
-  metrics::Registry metrics_;
+  DataDir dir_;
   FakeClock clock_;
-  std::unique_ptr<Runtime> rt_;
-  ModuleDef def_;
+  TestRuntime rt_;
 };
 
 }  // namespace emporium::identity::testing

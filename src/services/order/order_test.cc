@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "platform/core/random.h"
 #include "services/order/test_env.h"
 
 namespace emporium::order::testing {

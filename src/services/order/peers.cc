@@ -5,21 +5,6 @@
 #include "platform/rpc/rpc.h"
 
 namespace emporium::order {
-namespace {
-
-http::Request MakeRequest(http::Method method, const std::string& target, const std::string& body) {
-  http::Request req;
-  req.method = method;
-  req.target = target;
-  size_t q = target.find('?');
-  req.path = target.substr(0, q);
-  req.query = q == std::string::npos ? "" : target.substr(q + 1);
-  req.body = body;
-  if (!body.empty()) req.headers.Set("Content-Type", "application/json");
-  return req;
-}
-
-}  // namespace
 
 Result<Reply> Peers::Send(const std::string& module, http::Request req, const http::Request* parent,
                           bool idempotent) {
@@ -38,7 +23,7 @@ Result<Reply> Peers::Send(const std::string& module, http::Request req, const ht
 
 Result<Reply> Peers::Service(const std::string& module, http::Method method, const std::string& target,
                              const std::string& body) {
-  http::Request req = MakeRequest(method, target, body);
+  http::Request req = http::NewRequest(method, target, body);
   req.principal = auth::Principal{.subject = "client:order", .client_id = "order"};
   // Every saga call is idempotent by construction (the order id is the idempotency key).
   return Send(module, std::move(req), nullptr, true);
@@ -46,7 +31,7 @@ Result<Reply> Peers::Service(const std::string& module, http::Method method, con
 
 Result<Reply> Peers::OnBehalf(const http::Request& parent, const std::string& module, http::Method method,
                               const std::string& target, const std::string& body) {
-  http::Request req = MakeRequest(method, target, body);
+  http::Request req = http::NewRequest(method, target, body);
   req.principal = parent.principal;
   if (auto a = parent.headers.Get("Authorization")) req.headers.Set("Authorization", std::string(*a));
   return Send(module, std::move(req), &parent, method == http::Method::kGet);

@@ -7,17 +7,13 @@
 
 #include <boost/json/object.hpp>
 #include <filesystem>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "platform/bus/bus.h"
 #include "platform/core/json.h"
-#include "platform/core/random.h"
-#include "platform/log/log.h"
-#include "platform/metrics/metrics.h"
-#include "platform/module/runtime.h"
+#include "platform/module/testing.h"
 #include "services/cart/api.h"
 #include "services/catalog/api.h"
 #include "services/order/api.h"
@@ -25,53 +21,28 @@
 
 namespace emporium::order::testing {
 
-inline boost::json::object ParseObject(const std::string& body) {
-  auto v = json::Parse(body);
-  if (!v.ok() || !v->is_object()) return {};
-  return v->as_object();
-}
+using ::emporium::testing::DataDir;
+using ::emporium::testing::JoinFlags;
+using ::emporium::testing::ParseObject;
+using ::emporium::testing::TestRuntime;
 
 inline const std::string kAdmin = "user:admin-1";
 
 class Env {
  public:
-  explicit Env(std::vector<std::string> flags = {}, std::filesystem::path dir = {}) {
-    log::SetLevel(log::Level::kError);
-    dir_ = dir.empty() ? std::filesystem::path(::testing::TempDir()) / ("order-" + NewUuid()) : dir;
-    std::filesystem::create_directories(dir_);
-    defs_ = {catalog::Module(), cart::Module(), payment_.Def(), fulfillment_.Def(), Module()};
-    std::vector<std::string> args = {"--data-dir=" + dir_.string(), "--access-log=false", "--log-level=error",
-                                     "--catalog-seed-demo=false", "--order-saga-poll=50ms"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    auto schema = RuntimeKeys();
-    for (const auto& d : defs_)
-      for (const auto& k : d.keys) schema.push_back(k);
-    auto c = config::Config::Load(schema, args, {});
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    config_ = std::make_unique<config::Config>(std::move(c).value());
-    rt_ = std::make_unique<Runtime>(*config_, metrics_);
-  }
-  ~Env() { rt_->Stop(); }
+  explicit Env(std::vector<std::string> flags = {}, std::filesystem::path dir = {})
+      : dir_("order", std::move(dir)),
+        rt_(dir_.path(), {catalog::Module(), cart::Module(), payment_.Def(), fulfillment_.Def(), Module()},
+            JoinFlags({"--log-level=error", "--catalog-seed-demo=false", "--order-saga-poll=50ms"}, flags)) {}
 
-  Status Start() {
-    std::vector<const ModuleDef*> order;
-    for (const auto& d : defs_) order.push_back(&d);
-    return rt_->Start(order);
-  }
-  const std::filesystem::path& dir() const { return dir_; }
+  Status Start() { return rt_.Start(); }
+  const std::filesystem::path& dir() const { return dir_.path(); }
 
   http::Response Call(http::Method method, const std::string& target, const std::string& subject,
                       const std::string& body = "",
                       std::vector<std::pair<std::string, std::string>> headers = {}) {
-    http::Request req;
-    req.method = method;
-    req.target = target;
-    size_t q = target.find('?');
-    req.path = target.substr(0, q);
-    req.query = q == std::string::npos ? "" : target.substr(q + 1);
-    req.body = body;
+    http::Request req = http::NewRequest(method, target, body);
     req.remote_addr = "198.51.100.7";
-    if (!body.empty()) req.headers.Set("Content-Type", "application/json");
     for (auto& [k, v] : headers) req.headers.Set(k, v);
     if (!subject.empty()) {
       auth::Principal p;
@@ -80,7 +51,7 @@ class Env {
       p.client_id = "storefront";
       req.principal = p;
     }
-    return rt_->Dispatch(req);
+    return rt_.rt().Dispatch(req);
   }
   http::Response Post(const std::string& target, const std::string& subject, const boost::json::value& body,
                       std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -156,7 +127,7 @@ class Env {
     return o;
   }
   void PublishShipment(const std::string& type, const std::string& order_id) {
-    auto bus = rt_->Bus();
+    auto bus = rt_.rt().Bus();
     ASSERT_TRUE(bus.ok());
     auto producer = (*bus)->NewProducer();
     ASSERT_TRUE(producer.ok());
@@ -169,18 +140,15 @@ class Env {
     ASSERT_TRUE((*producer)->Publish(std::string(kFulfillmentTopic), order_id, e).ok());
   }
 
-  Runtime& rt() { return *rt_; }
+  Runtime& rt() { return rt_.rt(); }
   FakePayment& payment() { return payment_; }
   FakeFulfillment& fulfillment() { return fulfillment_; }
 
  private:
-  std::filesystem::path dir_;
-  std::unique_ptr<config::Config> config_;
-  metrics::Registry metrics_;
+  DataDir dir_;
   FakePayment payment_;
   FakeFulfillment fulfillment_;
-  std::vector<ModuleDef> defs_;
-  std::unique_ptr<Runtime> rt_;
+  TestRuntime rt_;
   std::string category_;
 };
 

@@ -46,7 +46,7 @@ TEST(Payment, TokenizesAtEveryProviderAndKeepsOnlyTokenBrandLast4) {
   object body{{"card", Env::Card(kOk)}};
   auto r = env.Call(http::Method::kPost, "/v1/payments/methods", "user:u1", json::Dump(body));
   ASSERT_EQ(r.status, 201) << r.body;
-  auto o = testing::Obj(r.body);
+  auto o = testing::ParseObject(r.body);
   EXPECT_EQ(S(o, "brand"), "visa");
   EXPECT_EQ(S(o, "last4"), "4242");
   EXPECT_EQ(S(o, "provider"), "acquirer,intents,wallet");
@@ -60,7 +60,7 @@ TEST(Payment, TokenizesAtEveryProviderAndKeepsOnlyTokenBrandLast4) {
   object auth{{"order_id", "o-tok"},
               {"amount", object{{"amount", 500}, {"currency", "USD"}}},
               {"method_token", S(o, "method_token")}};
-  auto p = testing::Obj(
+  auto p = testing::ParseObject(
       env.Call(http::Method::kPost, "/v1/internal/payments/authorize", "client:order", json::Dump(auth))
           .body);
   EXPECT_EQ(S(p, "status"), "authorized");
@@ -204,10 +204,10 @@ TEST(Payment, OpenBreakerSkipsTheProvider) {
   auto ctl =
       env.client().Send(env.sandbox("intents").base_url(), req, SystemClock::Get().Now() + Millis(2000));
   ASSERT_TRUE(ctl.ok());
-  EXPECT_EQ(testing::Obj(ctl->body).at("fail_next").as_int64(), 98);
+  EXPECT_EQ(testing::ParseObject(ctl->body).at("fail_next").as_int64(), 98);
   auto admin = env.Call(http::Method::kGet, "/v1/admin/payments/providers", "user:admin", "", {"admin"});
   ASSERT_EQ(admin.status, 200) << admin.body;
-  auto items = testing::Obj(admin.body).at("items").as_array();
+  auto items = testing::ParseObject(admin.body).at("items").as_array();
   EXPECT_EQ(S(items[0].as_object(), "name"), "intents");
   EXPECT_EQ(S(items[0].as_object().at("breaker").as_object(), "state"), "open");
 }
@@ -308,13 +308,13 @@ TEST(Payment, WebhooksNeedAValidFreshSignatureAndReplaysHaveNoEffect) {
 
   auto ok = SendIntentsWebhook(env, body, now, secret);
   ASSERT_EQ(ok.status, 200) << ok.body;
-  EXPECT_FALSE(testing::Obj(ok.body).at("duplicate").as_bool());
+  EXPECT_FALSE(testing::ParseObject(ok.body).at("duplicate").as_bool());
   EXPECT_EQ(S(env.GetPayment(S(p, "payment_id")), "status"), "authorized");
   // Voided meanwhile, then the same event replayed: it must not re-authorize.
   EXPECT_EQ(S(env.Post("/v1/internal/payments/" + S(p, "payment_id") + "/void"), "status"), "voided");
   auto replay = SendIntentsWebhook(env, body, now, secret);
   ASSERT_EQ(replay.status, 200);
-  EXPECT_TRUE(testing::Obj(replay.body).at("duplicate").as_bool());
+  EXPECT_TRUE(testing::ParseObject(replay.body).at("duplicate").as_bool());
   EXPECT_EQ(S(env.GetPayment(S(p, "payment_id")), "status"), "voided");
 }
 
@@ -344,7 +344,7 @@ TEST(Payment, ReconcileReportsASecondAuthorizationAndLedgersSurviveRestarts) {
              {"amount", object{{"value", 1200}, {"currency", "USD"}}},
              {"paymentMethod",
               object{{"type", "scheme"},
-                     {"storedPaymentMethodId", S(testing::Obj(t->body), "storedPaymentMethodId")}}}});
+                     {"storedPaymentMethodId", S(testing::ParseObject(t->body), "storedPaymentMethodId")}}}});
   auto a =
       env.client().Send(env.sandbox("acquirer").base_url(), pay, SystemClock::Get().Now() + Millis(2000));
   ASSERT_TRUE(a.ok() && a->status == 200);
@@ -362,7 +362,7 @@ TEST(Payment, ReconcileReportsASecondAuthorizationAndLedgersSurviveRestarts) {
   pay.headers.Set("Idempotency-Key", "stray-2");
   a = env.client().Send(env.sandbox("acquirer").base_url(), pay, SystemClock::Get().Now() + Millis(2000));
   ASSERT_TRUE(a.ok() && a->status == 200);
-  std::string stray = S(testing::Obj(a->body), "pspReference");
+  std::string stray = S(testing::ParseObject(a->body), "pspReference");
   auto deadline = std::chrono::steady_clock::now() + Millis(5000);
   auto status_of = [&] {
     for (const auto& e : env.Entries("acquirer", "o-r")) {

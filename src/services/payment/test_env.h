@@ -9,17 +9,16 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "platform/core/json.h"
-#include "platform/core/random.h"
 #include "platform/http/client.h"
 #include "platform/http/server.h"
 #include "platform/log/log.h"
-#include "platform/metrics/metrics.h"
-#include "platform/module/runtime.h"
+#include "platform/module/testing.h"
 #include "platform/sql/sql.h"
 #include "services/payment/api.h"
 #include "services/payment/sandbox/api.h"
@@ -27,57 +26,44 @@
 
 namespace emporium::payment::testing {
 
-inline boost::json::object Obj(const std::string& body) {
-  auto v = json::Parse(body);
-  if (!v.ok() || !v->is_object()) return {};
-  return v->as_object();
-}
+using ::emporium::testing::DataDir;
+using ::emporium::testing::ParseObject;
+using ::emporium::testing::TestRuntime;
 
 inline const char* kProviders[] = {"intents", "acquirer", "wallet"};
 
 class Env {
  public:
   explicit Env(std::vector<std::string> flags = {}) {
-    log::SetLevel(log::Level::kInfo);
     log::SetSink([this](std::string_view line) {
       std::lock_guard lock(log_mu_);
       logs_ += line;
       logs_ += '\n';
     });
-    dir_ = std::filesystem::path(::testing::TempDir()) / ("payment-" + NewUuid());
-    std::filesystem::create_directories(dir_);
     for (const char* name : kProviders) StartSandbox(name);
-    std::vector<std::string> args = {"--data-dir=" + dir_.string(), "--access-log=true", "--log-level=info",
+    std::vector<std::string> args = {"--access-log=true", "--log-level=info",
                                      "--payment-provider-timeout=500ms", "--payment-orphan-sweep=0s"};
     for (const char* name : kProviders) {
       args.push_back(std::string("--payment-") + name + "-url=" + sandbox(name).base_url());
     }
     args.insert(args.end(), flags.begin(), flags.end());
-    auto schema = RuntimeKeys();
-    for (auto& k : ConfigKeys()) schema.push_back(k);
-    auto c = config::Config::Load(schema, args, {});
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    config_ = std::make_unique<config::Config>(std::move(c).value());
-    rt_ = std::make_unique<Runtime>(*config_, metrics_);
-    def_ = Module();
+    rt_.emplace(dir_.path(), std::vector<ModuleDef>{Module()}, std::move(args));
   }
   ~Env() {
     if (server_) server_->Shutdown();
-    rt_->Stop();
+    rt_->rt().Stop();
     for (auto& s : sandboxes_) s->Stop();
     log::Flush();
     log::SetSink(nullptr);
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   Status Start() {
-    EMP_RETURN_IF_ERROR(rt_->Start({&def_}));
+    EMP_RETURN_IF_ERROR(rt_->Start());
     http::ServerOptions so;
     so.port = 0;
     so.threads = 1;
     so.access_log = true;
-    server_ = std::make_unique<http::Server>(so, rt_->router(), server_metrics_);
+    server_ = std::make_unique<http::Server>(so, rt().router(), server_metrics_);
     EMP_RETURN_IF_ERROR(server_->Start());
     for (size_t i = 0; i < sandboxes_.size(); ++i) {
       sandboxes_[i]->set_webhook_url("http://127.0.0.1:" + std::to_string(server_->port()) +
@@ -104,12 +90,7 @@ class Env {
 
   http::Response Call(http::Method method, const std::string& target, const std::string& subject,
                       const std::string& body = "", std::vector<std::string> roles = {"customer"}) {
-    http::Request req;
-    req.method = method;
-    req.target = target;
-    req.path = target.substr(0, target.find('?'));
-    req.body = body;
-    if (!body.empty()) req.headers.Set("Content-Type", "application/json");
+    http::Request req = http::NewRequest(method, target, body);
     if (subject == "client:order") {
       req.principal = auth::Principal{.subject = "client:order", .client_id = "order"};
     } else if (!subject.empty()) {
@@ -118,7 +99,7 @@ class Env {
       p.roles = std::move(roles);
       req.principal = p;
     }
-    return rt_->Dispatch(req);
+    return rt().Dispatch(req);
   }
 
   // POST /v1/internal/payments/authorize with a raw test card.
@@ -129,14 +110,14 @@ class Env {
                              {"card", Card(number)}};
     auto r = Call(http::Method::kPost, "/v1/internal/payments/authorize", "client:order", json::Dump(body));
     EXPECT_EQ(r.status, 200) << r.body;
-    return Obj(r.body);
+    return ParseObject(r.body);
   }
   // A method token for a test card (tokenized at every provider).
   std::string Method(const std::string& number) {
     auto r = Call(http::Method::kPost, "/v1/payments/methods", "user:u1",
                   json::Dump(boost::json::object{{"card", Card(number)}}));
     EXPECT_EQ(r.status, 201) << r.body;
-    auto o = Obj(r.body);
+    auto o = ParseObject(r.body);
     return o.contains("method_token") ? std::string(o.at("method_token").as_string()) : "";
   }
   // POST /v1/internal/payments/authorize with a stored method.
@@ -147,15 +128,15 @@ class Env {
                              {"method_token", token}};
     auto r = Call(http::Method::kPost, "/v1/internal/payments/authorize", "client:order", json::Dump(body));
     EXPECT_EQ(r.status, 200) << r.body;
-    return Obj(r.body);
+    return ParseObject(r.body);
   }
   boost::json::object Post(const std::string& target, const boost::json::object& body = {}) {
     auto r = Call(http::Method::kPost, target, "client:order", json::Dump(body));
     EXPECT_EQ(r.status, 200) << target << " " << r.body;
-    return Obj(r.body);
+    return ParseObject(r.body);
   }
   boost::json::object GetPayment(const std::string& id) {
-    return Obj(Call(http::Method::kGet, "/v1/internal/payments/" + id, "client:order").body);
+    return ParseObject(Call(http::Method::kGet, "/v1/internal/payments/" + id, "client:order").body);
   }
 
   static boost::json::object Card(const std::string& number) {
@@ -215,8 +196,8 @@ class Env {
     std::lock_guard lock(log_mu_);
     return logs_;
   }
-  Runtime& rt() { return *rt_; }
-  const std::filesystem::path& dir() const { return dir_; }
+  Runtime& rt() { return rt_->rt(); }
+  const std::filesystem::path& dir() const { return dir_.path(); }
   http::HttpClient& client() { return client_; }
   uint16_t port() const { return server_->port(); }
 
@@ -234,23 +215,20 @@ class Env {
     return paysim::NewWalletSandbox(o, db, SystemClock::Get());
   }
   void StartSandbox(const std::string& name) {
-    auto db = sql::Open("sqlite://" + (dir_ / ("paysim_" + name + ".db")).string());
+    auto db = sql::Open("sqlite://" + (dir_.path() / ("paysim_" + name + ".db")).string());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     dbs_.push_back(std::move(db).value());
     sandboxes_.push_back(Make(name, *dbs_.back()));
     ASSERT_TRUE(sandboxes_.back()->Start().ok());
   }
 
-  std::filesystem::path dir_;
+  DataDir dir_{"payment", {}, DataDir::Cleanup::kRemove};
   std::mutex log_mu_;
   std::string logs_;
   std::vector<std::unique_ptr<sql::Database>> dbs_;
   std::vector<std::unique_ptr<paysim::Sandbox>> sandboxes_;
-  std::unique_ptr<config::Config> config_;
-  metrics::Registry metrics_;
+  std::optional<TestRuntime> rt_;  // built once the sandboxes listen (the flags carry their URLs)
   metrics::Registry server_metrics_;
-  std::unique_ptr<Runtime> rt_;
-  ModuleDef def_;
   std::unique_ptr<http::Server> server_;
   http::HttpClient client_;
 };

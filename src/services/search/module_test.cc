@@ -11,8 +11,7 @@
 #include "platform/bus/bus.h"
 #include "platform/core/json.h"
 #include "platform/core/random.h"
-#include "platform/metrics/metrics.h"
-#include "platform/module/runtime.h"
+#include "platform/module/testing.h"
 #include "platform/rpc/rpc.h"
 #include "services/search/api.h"
 #include "services/search/generate.h"
@@ -26,34 +25,22 @@ using Clock = std::chrono::steady_clock;
 
 class Env {
  public:
-  explicit Env(std::filesystem::path dir = {}, std::vector<std::string> flags = {}) {
-    dir_ = dir.empty() ? std::filesystem::path(::testing::TempDir()) / ("search-" + NewUuid()) : dir;
-    std::filesystem::create_directories(dir_);
-    flags.push_back("--data-dir=" + dir_.string());
-    flags.push_back("--access-log=false");
-    schema_ = RuntimeKeys();
-    for (auto& k : ConfigKeys()) schema_.push_back(k);
-    auto c = config::Config::Load(schema_, flags, {});
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    config_ = std::make_unique<config::Config>(std::move(c).value());
-    rt_ = std::make_unique<Runtime>(*config_, metrics_);
-    def_ = Module();
-  }
-  ~Env() { rt_->Stop(); }
+  explicit Env(std::filesystem::path dir = {}, std::vector<std::string> flags = {})
+      : dir_("search", std::move(dir)), rt_(dir_.path(), {Module()}, std::move(flags)) {}
 
-  Status Start() { return rt_->Start({&def_}); }
+  Status Start() { return rt_.Start(); }
 
   void Publish(const std::string& topic, const std::string& type, const std::string& key,
                const std::string& data) {
     if (!producer_) {
-      auto bus = rt_->Bus();
+      auto bus = rt().Bus();
       ASSERT_TRUE(bus.ok());
       ASSERT_TRUE((*bus)->EnsureTopic(topic, kTopicPartitions).ok());
       auto p = (*bus)->NewProducer();
       ASSERT_TRUE(p.ok());
       producer_ = std::move(p).value();
     }
-    auto bus = rt_->Bus();
+    auto bus = rt().Bus();
     ASSERT_TRUE((*bus)->EnsureTopic(topic, kTopicPartitions).ok());
     ASSERT_TRUE(producer_->Publish(topic, key, bus::MakeEvent("/emporium/catalog", type, key, data)).ok());
   }
@@ -62,20 +49,14 @@ class Env {
   }
 
   http::Response Get(const std::string& target) {
-    http::Request req;
-    req.method = http::Method::kGet;
-    req.target = target;
-    size_t q = target.find('?');
-    req.path = target.substr(0, q);
-    req.query = q == std::string::npos ? "" : target.substr(q + 1);
+    http::Request req = http::NewRequest(http::Method::kGet, target);
     req.remote_addr = "198.51.100.7";
-    return rt_->Dispatch(req);
+    return rt().Dispatch(req);
   }
   boost::json::object Search(const std::string& query) {
     auto r = Get("/v1/search?" + query);
     EXPECT_EQ(r.status, 200) << r.body;
-    auto v = json::Parse(r.body);
-    return v.ok() && v->is_object() ? v->as_object() : boost::json::object{};
+    return ::emporium::testing::ParseObject(r.body);
   }
   // Polls the search until `total` products match, for up to `limit`; returns the time it took.
   Millis WaitFor(const std::string& query, int64_t total, Millis limit = Millis(5000)) {
@@ -88,16 +69,12 @@ class Env {
     return std::chrono::duration_cast<Millis>(Clock::now() - start);
   }
 
-  Runtime& rt() { return *rt_; }
-  const std::filesystem::path& dir() const { return dir_; }
+  Runtime& rt() { return rt_.rt(); }
+  const std::filesystem::path& dir() const { return dir_.path(); }
 
  private:
-  std::filesystem::path dir_;
-  std::vector<config::Key> schema_;
-  std::unique_ptr<config::Config> config_;
-  metrics::Registry metrics_;
-  std::unique_ptr<Runtime> rt_;
-  ModuleDef def_;
+  ::emporium::testing::DataDir dir_;
+  ::emporium::testing::TestRuntime rt_;
   std::unique_ptr<bus::Producer> producer_;
 };
 
