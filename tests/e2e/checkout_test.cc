@@ -19,6 +19,7 @@
 #include "child_process.h"
 #include "gtest/gtest.h"
 #include "platform/http/client.h"
+#include "platform/http/url.h"
 
 namespace emporium::e2e {
 namespace {
@@ -57,24 +58,6 @@ std::string HexHmacSha256(std::string_view key, std::string_view data) {
     hex += kHex[out[i] & 15];
   }
   return hex;
-}
-
-std::string Form(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [k, v] : fields) {
-    out += out.empty() ? "" : "&";
-    out += k + "=";
-    for (unsigned char c : v) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-        out += static_cast<char>(c);
-      } else {
-        char buf[4];
-        std::snprintf(buf, sizeof buf, "%%%02X", c);
-        out += buf;
-      }
-    }
-  }
-  return out;
 }
 
 json::object Parse(const std::string& body) {
@@ -223,10 +206,10 @@ class CheckoutE2eTest : public ::testing::Test {
 
   std::string Login(const std::string& email) {
     auto r = Send(Base(), Method::kPost, "/oauth2/token",
-                  Form({{"grant_type", "password"},
-                        {"username", email},
-                        {"password", std::string(kPassword)},
-                        {"client_id", "storefront"}}),
+                  http::FormEncode({{"grant_type", "password"},
+                                    {"username", email},
+                                    {"password", std::string(kPassword)},
+                                    {"client_id", "storefront"}}),
                   {{"Content-Type", "application/x-www-form-urlencoded"}});
     EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
     return r.ok() ? Str(Parse(r->body), "access_token") : "";

@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "platform/auth/jwt.h"
 #include "platform/http/client.h"
+#include "platform/http/url.h"
 
 namespace emporium::e2e {
 namespace {
@@ -76,20 +77,6 @@ std::string B64UrlDecode(std::string_view in) {
   return out;
 }
 
-std::string PercentEncode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += char(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 std::string PercentDecode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -100,13 +87,6 @@ std::string PercentDecode(std::string_view s) {
       out += s[i] == '+' ? ' ' : s[i];
     }
   }
-  return out;
-}
-
-std::string Form(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [k, v] : fields)
-    out += (out.empty() ? "" : "&") + PercentEncode(k) + "=" + PercentEncode(v);
   return out;
 }
 
@@ -274,7 +254,8 @@ class IdentityAttackTest : public ::testing::Test {
     return MustCall(http::Method::kGet, "/v1/me", {}, {}, token);
   }
   http::Response TokenRequest(const std::vector<std::pair<std::string, std::string>>& fields) {
-    return MustCall(http::Method::kPost, "/oauth2/token", Form(fields), "application/x-www-form-urlencoded");
+    return MustCall(http::Method::kPost, "/oauth2/token", http::FormEncode(fields),
+                    "application/x-www-form-urlencoded");
   }
 
   std::string NewEmail(std::string_view who) {
@@ -722,13 +703,13 @@ TEST_F(IdentityAttackTest, AuthorizationCodeWithPkceWorksAndAWrongVerifierFails)
   // Drives authorize → login form → 302 and returns the code (checks state on the way).
   auto authorize = [&](const std::string& challenge) -> std::string {
     const std::string state = "st-" + RandomHex(8);
-    const std::string query = Form({{"response_type", "code"},
-                                    {"client_id", "partner-app"},
-                                    {"redirect_uri", std::string(kRedirectUri)},
-                                    {"code_challenge", challenge},
-                                    {"code_challenge_method", "S256"},
-                                    {"state", state},
-                                    {"scope", "openid profile"}});
+    const std::string query = http::FormEncode({{"response_type", "code"},
+                                                {"client_id", "partner-app"},
+                                                {"redirect_uri", std::string(kRedirectUri)},
+                                                {"code_challenge", challenge},
+                                                {"code_challenge_method", "S256"},
+                                                {"state", state},
+                                                {"scope", "openid profile"}});
     http::Response page = MustCall(http::Method::kGet, "/oauth2/authorize?" + query);
     EXPECT_EQ(page.status, 200) << page.body;
     EXPECT_TRUE(page.headers.Get("Content-Type").value_or("").starts_with("text/html"));
@@ -740,8 +721,8 @@ TEST_F(IdentityAttackTest, AuthorizationCodeWithPkceWorksAndAWrongVerifierFails)
     EXPECT_FALSE(fields.empty()) << page.body;
     fields.emplace_back("email", email);
     fields.emplace_back("password", std::string(kPassword));
-    http::Response login =
-        MustCall(http::Method::kPost, "/oauth2/authorize", Form(fields), "application/x-www-form-urlencoded");
+    http::Response login = MustCall(http::Method::kPost, "/oauth2/authorize", http::FormEncode(fields),
+                                    "application/x-www-form-urlencoded");
     EXPECT_EQ(login.status, 302) << login.body;
     const std::string location(login.headers.Get("Location").value_or(""));
     EXPECT_TRUE(location.starts_with(std::string(kRedirectUri) + "?")) << location;

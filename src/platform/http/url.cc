@@ -10,6 +10,11 @@ int HexValue(char c) {
   return -1;
 }
 
+bool Unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
 }  // namespace
 
 std::string PercentDecode(std::string_view s, bool plus_as_space) {
@@ -45,6 +50,33 @@ std::optional<std::string> DecodePath(std::string_view s) {
     if (c == '\0') return std::nullopt;
     out += c;
     i += 2;
+  }
+  return out;
+}
+
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (Unreserved(c)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [k, v] : fields) {
+    if (!out.empty()) out += '&';
+    out += PercentEncode(k);
+    out += '=';
+    out += PercentEncode(v);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 
 #include "platform/core/json.h"
+#include "platform/http/url.h"
 #include "platform/module/runtime.h"
 #include "platform/rpc/rpc.h"
 
@@ -10,21 +11,6 @@ namespace emporium::cart {
 namespace {
 
 constexpr size_t kBatch = 100;
-
-std::string Encode(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 int64_t IntOr(const boost::json::object& o, const char* key, int64_t fallback) {
   auto v = o.if_contains(key);
@@ -61,8 +47,8 @@ class RpcCatalog final : public Catalog {
   explicit RpcCatalog(Runtime& rt) : rt_(rt) {}
 
   Result<std::optional<Product>> Get(const std::string& product_id) override {
-    EMP_ASSIGN_OR_RETURN(http::Response resp,
-                         Call("/v1/products/" + product_id, "/v1/products/" + Encode(product_id), ""));
+    EMP_ASSIGN_OR_RETURN(http::Response resp, Call("/v1/products/" + product_id,
+                                                   "/v1/products/" + http::PercentEncode(product_id), ""));
     if (resp.status == 404) return std::optional<Product>();
     if (resp.status != 200) return Unavailable("catalog answered " + std::to_string(resp.status));
     EMP_ASSIGN_OR_RETURN(Product p, ParseProduct(resp.body));
@@ -74,7 +60,7 @@ class RpcCatalog final : public Catalog {
     for (size_t i = 0; i < ids.size(); i += kBatch) {
       std::string list;
       for (size_t j = i; j < std::min(ids.size(), i + kBatch); ++j)
-        list += (j == i ? "" : ",") + Encode(ids[j]);
+        list += (j == i ? "" : ",") + http::PercentEncode(ids[j]);
       EMP_ASSIGN_OR_RETURN(http::Response resp, Call("/v1/products", "/v1/products",
                                                      "ids=" + list + "&page_size=" + std::to_string(kBatch)));
       if (resp.status != 200) return Unavailable("catalog answered " + std::to_string(resp.status));

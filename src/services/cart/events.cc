@@ -5,8 +5,8 @@
 
 #include "platform/bus/bus.h"
 #include "platform/bus/outbox.h"
-#include "platform/core/clock.h"
 #include "platform/core/json.h"
+#include "platform/core/rfc3339.h"
 #include "services/cart/api.h"
 
 namespace emporium::cart {
@@ -23,7 +23,7 @@ Change MakeChange(const CartState& after, const std::string& type, const std::st
   }
   o["version"] = after.version;
   o["items"] = std::move(items);
-  o["at"] = FormatRfc3339(SystemTime(std::chrono::milliseconds(at_ms)));
+  o["at"] = FormatRfc3339UnixMillis(at_ms);
   return Change{after.subject, after.version, json::Dump(o)};
 }
 

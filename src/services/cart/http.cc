@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "platform/core/json.h"
+#include "platform/core/rfc3339.h"
 #include "platform/http/problem.h"
 #include "platform/log/log.h"
 #include "services/cart/sse.h"
@@ -18,10 +19,6 @@ using http::Request;
 using http::Response;
 
 constexpr int kReplayLimit = 1000;
-
-std::string Rfc3339(int64_t ms) {
-  return FormatRfc3339(SystemTime(std::chrono::milliseconds(ms)));
-}
 
 object Money(int64_t amount, const std::string& currency) {
   return object{{"amount", amount}, {"currency", currency}};
@@ -91,7 +88,7 @@ object CartJson(const PricedCart& cart) {
       item["available"] = false;
       item["available_quantity"] = 0;
     }
-    item["added_at"] = Rfc3339(l.line.added_at);
+    item["added_at"] = FormatRfc3339UnixMillis(l.line.added_at);
     items.push_back(std::move(item));
   }
   object o{{"id", cart.state.id.empty() ? boost::json::value(nullptr) : boost::json::value(cart.state.id)},
@@ -99,7 +96,8 @@ object CartJson(const PricedCart& cart) {
            {"subtotal", Money(subtotal, currency)},
            {"currency", currency},
            {"version", cart.state.version}};
-  o["updated_at"] = cart.state.updated_at ? boost::json::value(Rfc3339(cart.state.updated_at)) : nullptr;
+  o["updated_at"] =
+      cart.state.updated_at ? boost::json::value(FormatRfc3339UnixMillis(cart.state.updated_at)) : nullptr;
   return o;
 }
 
@@ -277,7 +275,7 @@ class Routes {
     if (!items.ok()) return Failure(req, items.status());
     array out;
     for (const WishItem& w : *items) {
-      out.push_back(object{{"product_id", w.product_id}, {"added_at", Rfc3339(w.added_at)}});
+      out.push_back(object{{"product_id", w.product_id}, {"added_at", FormatRfc3339UnixMillis(w.added_at)}});
     }
     return Json(200, object{{"items", std::move(out)}, {"next_page_token", nullptr}});
   }

@@ -2,6 +2,7 @@
 #include <boost/json/array.hpp>
 #include <memory>
 
+#include "platform/core/rfc3339.h"
 #include "services/catalog/http.h"
 #include "services/catalog/http_util.h"
 #include "services/catalog/product_json.h"
@@ -36,8 +37,8 @@ object ReservationJson(const Reservation& r) {
                 {"order_id", r.order_id},
                 {"items", std::move(items)},
                 {"state", r.state},
-                {"expires_at", Rfc3339(r.expires_at)},
-                {"created_at", Rfc3339(r.created_at)}};
+                {"expires_at", FormatRfc3339UnixMillis(r.expires_at)},
+                {"created_at", FormatRfc3339UnixMillis(r.created_at)}};
 }
 
 class Routes {

@@ -2,14 +2,10 @@
 
 #include <boost/json/array.hpp>
 
-#include "platform/core/clock.h"
 #include "platform/core/json.h"
+#include "platform/core/rfc3339.h"
 
 namespace emporium::catalog {
-
-std::string Rfc3339(int64_t unix_ms) {
-  return FormatRfc3339(SystemTime(std::chrono::milliseconds(unix_ms)));
-}
 
 boost::json::object MoneyJson(const Money& m) {
   return boost::json::object{{"amount", m.amount}, {"currency", m.currency}};
@@ -39,8 +35,8 @@ boost::json::object ProductJson(const Product& p) {
       {"images", std::move(images)},
       {"rating", boost::json::object{{"average", p.rating_average}, {"count", p.rating_count}}},
       {"availability", boost::json::object{{"in_stock", p.available > 0}, {"available", p.available}}},
-      {"created_at", Rfc3339(p.created_at)},
-      {"updated_at", Rfc3339(p.updated_at)},
+      {"created_at", FormatRfc3339UnixMillis(p.created_at)},
+      {"updated_at", FormatRfc3339UnixMillis(p.updated_at)},
       {"version", p.version},
   };
 }

@@ -9,7 +9,6 @@
 
 namespace emporium::catalog {
 
-std::string Rfc3339(int64_t unix_ms);
 boost::json::object MoneyJson(const Money& m);
 boost::json::object ProductJson(const Product& p);
 std::string ImageUrl(const std::string& product_id);

@@ -1,7 +1,7 @@
 #include "services/fulfillment/store.h"
 
 #include "platform/bus/outbox.h"
-#include "platform/core/clock.h"
+#include "platform/core/rfc3339.h"
 
 namespace emporium::fulfillment {
 namespace {
@@ -21,7 +21,7 @@ Shipment FromRow(const sql::Row& r) {
   s.status = ParseStatus(r.Text(6)).value_or(ShipmentStatus::kBooking);
   s.rate = Money{r.Int(7), r.Text(8)};
   s.user_id = r.Text(9);
-  s.created_at = FormatRfc3339(SystemTime(std::chrono::milliseconds(r.Int(10))));
+  s.created_at = FormatRfc3339UnixMillis(r.Int(10));
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <array>
 
 #include "platform/http/problem.h"
+#include "platform/http/url.h"
 #include "platform/log/log.h"
 #include "services/identity/http.h"
 
@@ -27,21 +28,6 @@ std::string Html(std::string_view s) {
       case '"': out += "&quot;"; break;
       case '\'': out += "&#39;"; break;
       default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string PercentEncode(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
     }
   }
   return out;
@@ -102,7 +88,7 @@ Response LoginForm(int status, const AuthorizeParams& p, const std::string& erro
 Response Redirect(const AuthorizeParams& p, const std::string& query) {
   Response r = Response::Text(302, "");
   std::string location = p.redirect_uri + (p.redirect_uri.find('?') == std::string::npos ? "?" : "&") + query;
-  if (!p.state.empty()) location += "&state=" + PercentEncode(p.state);
+  if (!p.state.empty()) location += "&state=" + http::PercentEncode(p.state);
   r.headers.Set("Location", location);
   r.headers.Set("Cache-Control", "no-store");
   return r;
@@ -124,7 +110,7 @@ std::optional<Response> Check(OAuth& oauth, const AuthorizeParams& p, Client* cl
   bool challenge_ok = p.code_challenge.size() == 43 && crypto::Base64UrlDecode(p.code_challenge).ok();
   if (p.code_challenge_method != "S256" || !challenge_ok) {
     return Redirect(p, "error=invalid_request&error_description=" +
-                           PercentEncode("PKCE with code_challenge_method=S256 is required"));
+                           http::PercentEncode("PKCE with code_challenge_method=S256 is required"));
   }
   return std::nullopt;
 }
@@ -170,7 +156,7 @@ Status AddAuthorizeRoutes(http::Router& router, HttpDeps deps) {
       log::Error("authorize failed", {{"error", code.status().ToString()}});
       return ErrorPage(500, "The server could not complete the request.");
     }
-    return Redirect(p, "code=" + PercentEncode(*code));
+    return Redirect(p, "code=" + http::PercentEncode(*code));
   });
 }
 

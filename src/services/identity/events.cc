@@ -5,8 +5,8 @@
 
 #include "platform/bus/bus.h"
 #include "platform/bus/outbox.h"
-#include "platform/core/clock.h"
 #include "platform/core/json.h"
+#include "platform/core/rfc3339.h"
 #include "services/identity/api.h"
 
 namespace emporium::identity {
@@ -18,16 +18,13 @@ boost::json::array Strings(const std::vector<std::string>& v) {
   return a;
 }
 
-std::string Rfc3339(int64_t ms) {
-  return FormatRfc3339(SystemTime(std::chrono::milliseconds(ms)));
-}
-
 }  // namespace
 
 Outgoing UserRegistered(const std::string& user_id, const std::vector<std::string>& roles,
                         int64_t created_at_ms) {
-  boost::json::object o{
-      {"user_id", user_id}, {"roles", Strings(roles)}, {"created_at", Rfc3339(created_at_ms)}};
+  boost::json::object o{{"user_id", user_id},
+                        {"roles", Strings(roles)},
+                        {"created_at", FormatRfc3339UnixMillis(created_at_ms)}};
   return {"user.registered", user_id, json::Dump(o)};
 }
 
@@ -38,8 +35,10 @@ Outgoing UserUpdated(const std::string& user_id, const std::vector<std::string>&
 
 Outgoing UserLoggedIn(const std::string& user_id, const std::string& client_id, const std::string& grant_type,
                       int64_t at_ms) {
-  boost::json::object o{
-      {"user_id", user_id}, {"client_id", client_id}, {"grant_type", grant_type}, {"at", Rfc3339(at_ms)}};
+  boost::json::object o{{"user_id", user_id},
+                        {"client_id", client_id},
+                        {"grant_type", grant_type},
+                        {"at", FormatRfc3339UnixMillis(at_ms)}};
   return {"user.logged_in", user_id, json::Dump(o)};
 }
 

@@ -5,6 +5,7 @@
 
 #include "platform/auth/middleware.h"
 #include "platform/core/json.h"
+#include "platform/core/rfc3339.h"
 #include "platform/http/problem.h"
 #include "platform/http/url.h"
 #include "platform/log/log.h"
@@ -17,10 +18,6 @@ using boost::json::object;
 using http::Request;
 using http::Response;
 
-std::string Rfc3339(int64_t ms) {
-  return FormatRfc3339(SystemTime(std::chrono::milliseconds(ms)));
-}
-
 object UserJson(const User& u) {
   array roles;
   for (const auto& r : u.roles) roles.emplace_back(r);
@@ -28,8 +25,8 @@ object UserJson(const User& u) {
            {"email", u.email},
            {"name", u.name},
            {"roles", std::move(roles)},
-           {"created_at", Rfc3339(u.created_at)},
-           {"updated_at", Rfc3339(u.updated_at)}};
+           {"created_at", FormatRfc3339UnixMillis(u.created_at)},
+           {"updated_at", FormatRfc3339UnixMillis(u.updated_at)}};
   o["phone"] = u.phone.empty() ? boost::json::value(nullptr) : boost::json::value(u.phone);
   return o;
 }
@@ -43,7 +40,7 @@ object AddressJson(const Address& a) {
                 {"region", a.region},
                 {"postal_code", a.postal_code},
                 {"country", a.country},
-                {"created_at", Rfc3339(a.created_at)}};
+                {"created_at", FormatRfc3339UnixMillis(a.created_at)}};
 }
 
 Response Json(int status, const boost::json::value& v) {

@@ -17,32 +17,12 @@
 
 namespace emporium::identity::testing {
 
+using ::emporium::http::FormEncode;
 using ::emporium::testing::DataDir;
 using ::emporium::testing::JoinFlags;
 using ::emporium::testing::ParseObject;
 using ::emporium::testing::Str;
 using ::emporium::testing::TestRuntime;
-
-inline std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const auto& [k, v] : fields) {
-    if (!out.empty()) out += '&';
-    for (const std::string* s : {&k, &v}) {
-      for (unsigned char c : *s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-          out += static_cast<char>(c);
-        } else {
-          out += '%';
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        }
-      }
-      if (s == &k) out += '=';
-    }
-  }
-  return out;
-}
 
 constexpr const char* kPassword = "correct horse battery";
 

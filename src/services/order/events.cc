@@ -4,8 +4,8 @@
 #include <boost/json/object.hpp>
 
 #include "platform/bus/outbox.h"
-#include "platform/core/clock.h"
 #include "platform/core/json.h"
+#include "platform/core/rfc3339.h"
 #include "services/order/api.h"
 
 namespace emporium::order {
@@ -22,8 +22,8 @@ Status AddOrderEvent(sql::Tx& tx, const std::string& type, const Order& o, int64
                            {"reason", o.reason},
                            {"total", boost::json::object{{"amount", o.total}, {"currency", o.currency}}},
                            {"items", std::move(items)},
-                           {"created_at", FormatRfc3339(SystemTime(std::chrono::milliseconds(o.created_ms)))},
-                           {"at", FormatRfc3339(SystemTime(std::chrono::milliseconds(at_ms)))}};
+                           {"created_at", FormatRfc3339UnixMillis(o.created_ms)},
+                           {"at", FormatRfc3339UnixMillis(at_ms)}};
   if (!o.tracking_number.empty()) {
     data["shipment_id"] = o.shipment_id;
     data["tracking_number"] = o.tracking_number;

@@ -4,6 +4,7 @@
 
 #include "platform/auth/middleware.h"
 #include "platform/core/json.h"
+#include "platform/core/rfc3339.h"
 #include "platform/http/problem.h"
 #include "platform/log/log.h"
 #include "services/order/service.h"
@@ -15,10 +16,6 @@ using boost::json::array;
 using boost::json::object;
 using http::Request;
 using http::Response;
-
-std::string Rfc3339(int64_t ms) {
-  return FormatRfc3339(SystemTime(std::chrono::milliseconds(ms)));
-}
 
 object Money(int64_t amount, const std::string& currency) {
   return object{{"amount", amount}, {"currency", currency}};
@@ -183,12 +180,13 @@ object OrderJson(const Order& o, const std::vector<HistoryEntry>* history, bool 
              {"shipment", object{{"shipment_id", o.shipment_id},
                                  {"carrier", o.carrier},
                                  {"tracking_number", o.tracking_number}}},
-             {"created_at", Rfc3339(o.created_ms)},
-             {"updated_at", Rfc3339(o.updated_ms)}};
+             {"created_at", FormatRfc3339UnixMillis(o.created_ms)},
+             {"updated_at", FormatRfc3339UnixMillis(o.updated_ms)}};
   if (history) {
     array h;
     for (const auto& e : *history)
-      h.push_back(object{{"status", e.status}, {"reason", e.reason}, {"at", Rfc3339(e.at_ms)}});
+      h.push_back(
+          object{{"status", e.status}, {"reason", e.reason}, {"at", FormatRfc3339UnixMillis(e.at_ms)}});
     out["history"] = std::move(h);
   }
   if (admin) {

@@ -2,31 +2,16 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <cctype>
 #include <unordered_set>
 
 #include "platform/core/json.h"
+#include "platform/http/url.h"
 
 namespace emporium::search {
 namespace {
 
 constexpr int kPageSize = 100;
 constexpr int kCommitEveryPages = 10;
-
-std::string QueryEscape(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -39,7 +24,7 @@ Result<int64_t> Rebuild(Index& index, rpc::ModuleClient& catalog,
     req.method = http::Method::kGet;
     req.path = "/v1/products";
     req.query = "page_size=" + std::to_string(kPageSize);
-    if (!token.empty()) req.query += "&page_token=" + QueryEscape(token);
+    if (!token.empty()) req.query += "&page_token=" + http::PercentEncode(token);
     req.target = req.path + "?" + req.query;
     EMP_ASSIGN_OR_RETURN(
         http::Response resp,

@@ -4,6 +4,7 @@
 
 #include "platform/core/json.h"
 #include "platform/crypto/crypto.h"
+#include "platform/http/url.h"
 #include "services/payment/providers/providers.h"
 #include "services/payment/providers/transport.h"
 
@@ -77,13 +78,13 @@ class AcquirerProvider final : public Provider {
     object body{{"merchantAccount", kMerchant},
                 {"amount", object{{"value", amount}, {"currency", currency}}}};
     EMP_ASSIGN_OR_RETURN(http::Response r,
-                         Post("/v1/payments/" + PercentEncode(ref) + "/captures", body, key));
+                         Post("/v1/payments/" + http::PercentEncode(ref) + "/captures", body, key));
     EMP_RETURN_IF_ERROR(Check(r));
     return ref;  // refunds go against the payment's own pspReference
   }
 
   Status Void(const std::string& ref, const std::string& key) override {
-    EMP_ASSIGN_OR_RETURN(http::Response r, Post("/v1/payments/" + PercentEncode(ref) + "/cancels",
+    EMP_ASSIGN_OR_RETURN(http::Response r, Post("/v1/payments/" + http::PercentEncode(ref) + "/cancels",
                                                 object{{"merchantAccount", kMerchant}}, key));
     return Check(r);
   }
@@ -93,7 +94,7 @@ class AcquirerProvider final : public Provider {
     object body{{"merchantAccount", kMerchant},
                 {"amount", object{{"value", amount}, {"currency", currency}}}};
     EMP_ASSIGN_OR_RETURN(http::Response r,
-                         Post("/v1/payments/" + PercentEncode(ref) + "/refunds", body, key));
+                         Post("/v1/payments/" + http::PercentEncode(ref) + "/refunds", body, key));
     return Check(r);
   }
 

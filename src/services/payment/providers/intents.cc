@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 
 #include "platform/crypto/crypto.h"
+#include "platform/http/url.h"
 #include "services/payment/providers/providers.h"
 #include "services/payment/providers/transport.h"
 
@@ -50,21 +51,22 @@ class IntentsProvider final : public Provider {
   Result<AuthorizeResult> AuthorizeApproved(const std::string& ref, const std::string&) override {
     EMP_ASSIGN_OR_RETURN(
         http::Response r,
-        t_.Send(http::Method::kGet, "/v1/payment_intents/" + PercentEncode(ref), {}, {}, Auth()));
+        t_.Send(http::Method::kGet, "/v1/payment_intents/" + http::PercentEncode(ref), {}, {}, Auth()));
     return FromIntentAnswer(r);
   }
 
   Result<std::string> Capture(const std::string& ref, int64_t amount, const std::string&,
                               const std::string& key) override {
-    EMP_ASSIGN_OR_RETURN(http::Response r, Post("/v1/payment_intents/" + PercentEncode(ref) + "/capture",
-                                                {{"amount_to_capture", std::to_string(amount)}}, key));
+    EMP_ASSIGN_OR_RETURN(http::Response r,
+                         Post("/v1/payment_intents/" + http::PercentEncode(ref) + "/capture",
+                              {{"amount_to_capture", std::to_string(amount)}}, key));
     EMP_RETURN_IF_ERROR(Check(r));
     return ref;
   }
 
   Status Void(const std::string& ref, const std::string& key) override {
     EMP_ASSIGN_OR_RETURN(http::Response r,
-                         Post("/v1/payment_intents/" + PercentEncode(ref) + "/cancel", {}, key));
+                         Post("/v1/payment_intents/" + http::PercentEncode(ref) + "/cancel", {}, key));
     return Check(r);
   }
 
@@ -77,9 +79,10 @@ class IntentsProvider final : public Provider {
 
   Result<int> VoidByReference(const std::string& order_id, const std::string& key) override {
     std::string query = "metadata['order_id']:'" + order_id + "'";
-    EMP_ASSIGN_OR_RETURN(http::Response r,
-                         t_.Send(http::Method::kGet,
-                                 "/v1/payment_intents/search?query=" + PercentEncode(query), {}, {}, Auth()));
+    EMP_ASSIGN_OR_RETURN(
+        http::Response r,
+        t_.Send(http::Method::kGet, "/v1/payment_intents/search?query=" + http::PercentEncode(query), {}, {},
+                Auth()));
     EMP_RETURN_IF_ERROR(Check(r));
     object o = BodyObject(r);
     int voided = 0;
@@ -150,7 +153,7 @@ class IntentsProvider final : public Provider {
   Result<http::Response> Post(const std::string& path, const Fields& fields, const std::string& key) {
     auto headers = Auth();
     if (!key.empty()) headers.emplace_back("Idempotency-Key", key);
-    return t_.Send(http::Method::kPost, path, FormEncode(fields), "application/x-www-form-urlencoded",
+    return t_.Send(http::Method::kPost, path, http::FormEncode(fields), "application/x-www-form-urlencoded",
                    headers);
   }
 

@@ -21,30 +21,6 @@ Result<http::Response> Transport::Send(http::Method method, std::string target, 
                       SystemClock::Get().Now() + config_.timeout);
 }
 
-std::string PercentEncode(std::string_view s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [k, v] : fields) {
-    if (!out.empty()) out += '&';
-    out += PercentEncode(k) + "=" + PercentEncode(v);
-  }
-  return out;
-}
-
 Result<SystemTime> ParseRfc3339(std::string_view s) {
   std::tm tm{};
   int y, mo, d, h, mi, sec;

@@ -1,5 +1,5 @@
 // What the provider adapters share: one HTTP exchange with a provider (deadline, error mapping),
-// form encoding, RFC 3339 parsing and HMAC checks. Thread-safe (HttpClient is).
+// RFC 3339 parsing and HMAC checks. Thread-safe (HttpClient is).
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -32,9 +32,6 @@ class Transport {
   http::HttpClient& client_;
 };
 
-// "a=1&b=x%20y" from pairs (RFC 3986 unreserved characters kept).
-std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
-std::string PercentEncode(std::string_view s);
 // "2026-01-01T00:00:00.123Z" / "...Z" / "+00:00" → time; kInvalidArgument otherwise.
 Result<SystemTime> ParseRfc3339(std::string_view s);
 // The response body as a JSON object (empty object when it is not one).

@@ -7,6 +7,7 @@
 
 #include "platform/core/json.h"
 #include "platform/crypto/crypto.h"
+#include "platform/http/url.h"
 #include "services/payment/money.h"
 #include "services/payment/providers/providers.h"
 #include "services/payment/providers/transport.h"
@@ -84,9 +85,9 @@ class WalletProvider final : public Provider {
   }
 
   Result<AuthorizeResult> AuthorizeApproved(const std::string& order_id, const std::string& key) override {
-    EMP_ASSIGN_OR_RETURN(
-        http::Response r,
-        Post("/v2/checkout/orders/" + PercentEncode(order_id) + "/authorize", object{}, key + ":authorize"));
+    EMP_ASSIGN_OR_RETURN(http::Response r,
+                         Post("/v2/checkout/orders/" + http::PercentEncode(order_id) + "/authorize", object{},
+                              key + ":authorize"));
     if (r.status >= 500) return ProviderFailure(name(), r);
     object o = BodyObject(r);
     AuthorizeResult out;
@@ -122,8 +123,9 @@ class WalletProvider final : public Provider {
                               const std::string& key) override {
     object body{{"amount", object{{"currency_code", currency}, {"value", DecimalAmount(amount, currency)}}},
                 {"final_capture", true}};
-    EMP_ASSIGN_OR_RETURN(http::Response r,
-                         Post("/v2/payments/authorizations/" + PercentEncode(ref) + "/capture", body, key));
+    EMP_ASSIGN_OR_RETURN(
+        http::Response r,
+        Post("/v2/payments/authorizations/" + http::PercentEncode(ref) + "/capture", body, key));
     EMP_RETURN_IF_ERROR(Check(r));
     std::string id = Str(BodyObject(r), "id");
     if (id.empty()) return Internal(name() + ": capture without an id");
@@ -133,24 +135,26 @@ class WalletProvider final : public Provider {
   Status Void(const std::string& ref, const std::string& key) override {
     // An order the payer never got through (step-up pending) holds no authorization to void.
     if (ref.rfind("ORD-", 0) == 0) return Status::Ok();
-    EMP_ASSIGN_OR_RETURN(http::Response r,
-                         Post("/v2/payments/authorizations/" + PercentEncode(ref) + "/void", object{}, key));
+    EMP_ASSIGN_OR_RETURN(
+        http::Response r,
+        Post("/v2/payments/authorizations/" + http::PercentEncode(ref) + "/void", object{}, key));
     return Check(r);
   }
 
   Status Refund(const std::string& capture_ref, int64_t amount, const std::string& currency,
                 const std::string& key) override {
     object body{{"amount", object{{"currency_code", currency}, {"value", DecimalAmount(amount, currency)}}}};
-    EMP_ASSIGN_OR_RETURN(http::Response r,
-                         Post("/v2/payments/captures/" + PercentEncode(capture_ref) + "/refund", body, key));
+    EMP_ASSIGN_OR_RETURN(
+        http::Response r,
+        Post("/v2/payments/captures/" + http::PercentEncode(capture_ref) + "/refund", body, key));
     return Check(r);
   }
 
   Result<int> VoidByReference(const std::string& order_id, const std::string& key) override {
     EMP_ASSIGN_OR_RETURN(
         http::Response r,
-        t_.Send(http::Method::kGet, "/v2/checkout/orders?reference_id=" + PercentEncode(order_id), {}, {},
-                Auth()));
+        t_.Send(http::Method::kGet, "/v2/checkout/orders?reference_id=" + http::PercentEncode(order_id), {},
+                {}, Auth()));
     EMP_RETURN_IF_ERROR(Check(r));
     int voided = 0;
     object o = BodyObject(r);
@@ -159,9 +163,9 @@ class WalletProvider final : public Provider {
         if (!v.is_object() || Str(v.as_object(), "status") != "COMPLETED") continue;
         std::string auth = Str(v.as_object(), "authorization_id");
         if (auth.empty()) continue;
-        EMP_ASSIGN_OR_RETURN(
-            http::Response vr,
-            Post("/v2/payments/authorizations/" + PercentEncode(auth) + "/void", object{}, key + ":" + auth));
+        EMP_ASSIGN_OR_RETURN(http::Response vr,
+                             Post("/v2/payments/authorizations/" + http::PercentEncode(auth) + "/void",
+                                  object{}, key + ":" + auth));
         if (vr.status >= 500) return ProviderFailure(name(), vr);
         if (vr.status == 204) ++voided;
       }
