@@ -81,7 +81,7 @@ void Saga::ReleaseLock(const std::string& id) {
   cv_.notify_all();
 }
 
-Result<Order> Saga::Drive(const std::string& id, Millis budget) {
+Result<Order> Saga::Drive(const std::string& id, Millis budget, bool sleep_retries) {
   const SteadyTime deadline = clock_.Now() + budget;
   if (!Acquire(id, deadline)) {
     EMP_ASSIGN_OR_RETURN(auto o, store_.Get(id));
@@ -110,7 +110,7 @@ Result<Order> Saga::Drive(const std::string& id, Millis budget) {
     const bool cancel_now = o.cancel_requested && IsCancellableStep(o.step);
     const int64_t wait_ms = cancel_now ? 0 : o.next_attempt_ms - Now();
     const bool stop = (!IsActiveStep(o.step) && !cancel_now) || clock_.Now() > deadline ||
-                      (wait_ms > 0 && clock_.Now() + Millis(wait_ms) > deadline);
+                      (wait_ms > 0 && (!sleep_retries || clock_.Now() + Millis(wait_ms) > deadline));
     if (stop || wait_ms > 0) {
       if (dirty) {
         EMP_ASSIGN_OR_RETURN(bool saved, Persist(o, *stored));
@@ -442,7 +442,9 @@ Result<int> Saga::RunDue(Millis budget_per_order) {
   EMP_ASSIGN_OR_RETURN(auto ids, store_.Due(Now(), 50));
   int ran = 0;
   for (const auto& id : ids) {
-    auto r = Drive(id, budget_per_order);
+    // Never asleep on one order's retry: the other due orders (after a restart, every order that
+    // was in flight) would wait behind it; the retry is picked up again when it is due.
+    auto r = Drive(id, budget_per_order, false);
     if (!r.ok()) log::Warn("order: saga step failed", {{"order_id", id}, {"error", r.status().ToString()}});
     ++ran;
   }

@@ -49,8 +49,9 @@ class Saga {
   Saga& operator=(const Saga&) = delete;
 
   // Runs the order's steps until it waits (review, step-up, shipment events), ends, or `budget`
-  // passes (retry waits within the budget are slept). Returns the order as stored.
-  Result<Order> Drive(const std::string& id, Millis budget);
+  // passes (retry waits within the budget are slept; with sleep_retries false a retry that is not
+  // due yet ends the run). Returns the order as stored.
+  Result<Order> Drive(const std::string& id, Millis budget, bool sleep_retries = true);
   // An admin's decision on an order held in REVIEW: approve → the saga goes on to authorize;
   // decline → compensations, REJECTED "fraud_declined". kFailedPrecondition when the order is
   // not waiting for review, kNotFound when absent. Returns the order after driving it.

@@ -52,6 +52,7 @@ class PaymentModule final : public emporium::Module {
     ServiceOptions so;
     so.webhook_tolerance = c.Duration("payment-webhook-tolerance");
     so.lease = c.Duration("payment-authorize-lease");
+    so.abandon_after = c.Duration("payment-abandon-after");
     so.orphan_window = c.Duration("payment-orphan-window");
     so.return_url = c.Get("payment-return-url").empty() ? rt_.public_url() + "/checkout/return"
                                                         : c.Get("payment-return-url");
@@ -131,6 +132,9 @@ std::vector<config::Key> ConfigKeys() {
        "Accepted clock difference of a webhook's timestamp."},
       {"payment-authorize-lease", Type::kDuration, "15s",
        "How long an authorization owns its order before another caller may resume it."},
+      {"payment-abandon-after", Type::kDuration, "1m",
+       "How long after its lease ran out a pending authorization nobody resumed (its owner crashed) is "
+       "failed and voided at every provider; keep it above the order saga's longest retry wait (30s)."},
       {"payment-orphan-window", Type::kDuration, "10m",
        "How long uncertain provider attempts are re-checked for late authorizations."},
       {"payment-orphan-sweep", Type::kDuration, "15s",

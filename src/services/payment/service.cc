@@ -244,8 +244,8 @@ Result<Payment> PaymentService::Abandon(Payment p) {
 }
 
 int PaymentService::SweepOrphans() {
-  // Authorizations whose owner died (crash) and that nobody resumed within another lease.
-  if (auto stale = StalePending(db_, NowMs() - options_.lease.count()); stale.ok()) {
+  // Authorizations whose owner died (crash) and that nobody resumed within abandon_after.
+  if (auto stale = StalePending(db_, NowMs() - options_.abandon_after.count()); stale.ok()) {
     for (const Payment& p : *stale) (void)Abandon(p);
   }
   auto attempts = UncertainAttempts(db_, NowMs() - options_.orphan_window.count());

@@ -34,6 +34,10 @@ namespace emporium::payment {
 struct ServiceOptions {
   Millis webhook_tolerance{300'000};
   Millis lease{30'000};
+  // How long after its lease ran out a pending payment nobody resumed is abandoned. Longer than
+  // the order saga's longest wait between two authorize retries, or a crash makes the sweeper
+  // fail a payment the order was about to resume.
+  Millis abandon_after{60'000};
   Millis orphan_window{600'000};
   std::string return_url;
 };
@@ -73,7 +77,7 @@ class PaymentService {
   Result<Payment> Get(const std::string& payment_id);
   // kNotFound for an unknown provider, kUnauthenticated for a bad signature or timestamp.
   Result<WebhookResult> HandleWebhook(const std::string& provider, const http::Request& req);
-  // Abandons pending payments stale for more than a lease past their lease, and voids
+  // Abandons pending payments whose lease ran out more than abandon_after ago, and voids
   // authorizations held by providers whose attempt was uncertain; returns how many were voided.
   int SweepOrphans();
 

@@ -53,6 +53,25 @@ CREATE TABLE paysim_replays (
 
 constexpr int kMaxWebhookAttempts = 5;
 
+// What an API call under Sandbox::Handle changed: the ledger entries it put and the webhooks it
+// sent. They are written in one transaction with the call's idempotent replay, and the webhooks
+// queued only then, so a crash never keeps an effect that a retry with the same key would apply
+// a second time (a provider records an idempotency key atomically with its effect).
+struct Deferred {
+  std::vector<std::string> entry_ids;
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> webhooks;
+};
+thread_local Deferred* tl_deferred = nullptr;
+
+Status WriteEntry(sql::Tx& tx, const LedgerEntry& e) {
+  EMP_RETURN_IF_ERROR(tx.Exec("DELETE FROM paysim_ledger WHERE id = $1", {e.id}));
+  return tx.Exec(
+      "INSERT INTO paysim_ledger (id, reference, amount, currency, status, captured, refunded, token, "
+      "return_url, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+      {e.id, e.reference, e.amount, e.currency, e.status, e.captured, e.refunded, e.token, e.return_url,
+       e.created_ms, e.updated_ms});
+}
+
 }  // namespace
 
 std::map<std::string, std::string> ParseForm(std::string_view body) {
@@ -183,16 +202,28 @@ http::Response Sandbox::Handle(http::Request& req, const std::function<http::Res
       return late(inject ? InjectedFailure() : std::move(r));
     }
   }
+  Deferred deferred;
+  tl_deferred = &deferred;
   http::Response resp = fn(req);
-  if (!key.empty() && resp.status < 500) {
+  tl_deferred = nullptr;
+  const bool replay = !key.empty() && resp.status < 500;
+  if (replay || !deferred.entry_ids.empty()) {
     std::lock_guard lock(mu_);
-    replays_[key] = {resp.status, resp.body};
-    Status s = db_.Query("INSERT INTO paysim_replays (k, status, body) VALUES ($1, $2, $3)",
-                         {key, int64_t{resp.status}, resp.body})
-                   .status();
-    if (!s.ok() && s.code() != Code::kAlreadyExists)
-      log::Warn("sandbox replay not stored", {{"error", s.ToString()}});
+    // The entries as they are now: a concurrent call may have changed one since fn put it.
+    Status s = db_.Transact([&](sql::Tx& tx) -> Status {
+      for (const std::string& id : deferred.entry_ids) EMP_RETURN_IF_ERROR(WriteEntry(tx, ledger_.at(id)));
+      if (!replay) return Status::Ok();
+      return tx.Exec(
+          "INSERT INTO paysim_replays (k, status, body) VALUES ($1, $2, $3) ON CONFLICT (k) DO NOTHING",
+          {key, int64_t{resp.status}, resp.body});
+    });
+    if (!s.ok()) {
+      log::Warn("sandbox ledger not stored", {{"provider", options_.name}, {"error", s.ToString()}});
+      return late(InjectedFailure());
+    }
+    if (replay) replays_[key] = {resp.status, resp.body};
   }
+  for (auto& [body, headers] : deferred.webhooks) SendWebhook(std::move(body), std::move(headers));
   return late(inject ? InjectedFailure() : std::move(resp));
 }
 
@@ -246,14 +277,11 @@ std::vector<LedgerEntry> Sandbox::ByReference(const std::string& reference) cons
 Status Sandbox::Put(LedgerEntry& e) {
   e.updated_ms = NowUnixMs();
   if (e.created_ms == 0) e.created_ms = e.updated_ms;
-  EMP_RETURN_IF_ERROR(db_.Transact([&](sql::Tx& tx) -> Status {
-    EMP_RETURN_IF_ERROR(tx.Exec("DELETE FROM paysim_ledger WHERE id = $1", {e.id}));
-    return tx.Exec(
-        "INSERT INTO paysim_ledger (id, reference, amount, currency, status, captured, refunded, token, "
-        "return_url, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        {e.id, e.reference, e.amount, e.currency, e.status, e.captured, e.refunded, e.token, e.return_url,
-         e.created_ms, e.updated_ms});
-  }));
+  if (tl_deferred) {
+    tl_deferred->entry_ids.push_back(e.id);
+  } else {
+    EMP_RETURN_IF_ERROR(db_.Transact([&](sql::Tx& tx) { return WriteEntry(tx, e); }));
+  }
   ledger_[e.id] = e;
   return Status::Ok();
 }
@@ -316,6 +344,10 @@ http::Response Sandbox::AdminLedger(http::Request& /*req*/) {
 }
 
 void Sandbox::SendWebhook(std::string body, std::vector<std::pair<std::string, std::string>> headers) {
+  if (tl_deferred) {
+    tl_deferred->webhooks.emplace_back(std::move(body), std::move(headers));
+    return;
+  }
   {
     std::lock_guard lock(wmu_);
     if (webhook_url_.empty()) return;

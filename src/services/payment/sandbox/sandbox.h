@@ -118,6 +118,9 @@ class Sandbox {
   // answers < 500 are replayed). `fn` runs without mu_: it locks mu_ around ledger/card access
   // and calls SlowDelay() unlocked. Concurrent first requests with the same key are not
   // serialised (callers in Emporium never send those concurrently: the order lease prevents it).
+  // The ledger entries fn puts are written with the replay in one transaction after fn returns,
+  // and the webhooks it sends are queued only then: a crash keeps the effect and its replay, or
+  // neither.
   http::Response Handle(http::Request& req, const std::function<http::Response(http::Request&)>& fn);
   // True when the request carries the API key (the header and scheme are the protocol's).
   bool Authorized(const http::Request& req, std::string_view header, std::string_view prefix) const;
@@ -128,7 +131,8 @@ class Sandbox {
   std::optional<StoredCard> Card(const std::string& token) const;
   std::optional<LedgerEntry> Find(const std::string& id) const;
   std::vector<LedgerEntry> ByReference(const std::string& reference) const;
-  // Inserts or replaces the entry (memory and SQL); sets updated_ms (and created_ms when new).
+  // Inserts or replaces the entry (memory and SQL; under Handle the SQL write comes with the
+  // replay); sets updated_ms (and created_ms when new).
   Status Put(LedgerEntry& entry);
   // Sleeps the slow-card delay (without holding the lock).
   void SlowDelay();
