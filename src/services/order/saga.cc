@@ -1,7 +1,9 @@
 #include "services/order/saga.h"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json/array.hpp>
+#include <vector>
 
 #include "platform/core/json.h"
 #include "platform/core/random.h"
@@ -11,6 +13,9 @@
 
 namespace emporium::order {
 namespace {
+
+// Orders the worker drives at the same time.
+constexpr size_t kDrivers = 4;
 
 using http::Method;
 
@@ -440,15 +445,22 @@ void Saga::Release(Order& o) {
 
 Result<int> Saga::RunDue(Millis budget_per_order) {
   EMP_ASSIGN_OR_RETURN(auto ids, store_.Due(Now(), 50));
-  int ran = 0;
-  for (const auto& id : ids) {
-    // Never asleep on one order's retry: the other due orders (after a restart, every order that
-    // was in flight) would wait behind it; the retry is picked up again when it is due.
-    auto r = Drive(id, budget_per_order, false);
-    if (!r.ok()) log::Warn("order: saga step failed", {{"order_id", id}, {"error", r.status().ToString()}});
-    ++ran;
-  }
-  return ran;
+  // Several drivers: one order blocked on a slow provider call must not hold up the others (after
+  // a restart, every order that was in flight is due at once).
+  std::atomic<size_t> next{0};
+  auto drive = [&] {
+    for (size_t i = next++; i < ids.size(); i = next++) {
+      // Never asleep on one order's retry: the retry is picked up again when it is due.
+      auto r = Drive(ids[i], budget_per_order, false);
+      if (!r.ok())
+        log::Warn("order: saga step failed", {{"order_id", ids[i]}, {"error", r.status().ToString()}});
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t k = 1; k < std::min(ids.size(), kDrivers); ++k) helpers.emplace_back(drive);
+  drive();
+  for (auto& t : helpers) t.join();
+  return static_cast<int>(ids.size());
 }
 
 void Saga::Start() {

@@ -56,7 +56,8 @@ class Saga {
   // decline → compensations, REJECTED "fraud_declined". kFailedPrecondition when the order is
   // not waiting for review, kNotFound when absent. Returns the order after driving it.
   Result<Order> Decide(const std::string& id, bool approve, Millis budget);
-  // One pass over the due orders (what the worker does every `poll`); returns how many ran.
+  // One pass over the due orders, a few at a time (what the worker does every `poll`); returns
+  // how many ran.
   Result<int> RunDue(Millis budget_per_order);
 
   void Start();
