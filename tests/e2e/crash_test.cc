@@ -454,13 +454,12 @@ class CrashTest : public ::testing::Test {
     }
   }
 
-  // Every order, through the admin list (pages overlap by one millisecond: `before` is exclusive
-  // and several orders may share a creation millisecond).
+  // Every order, through the admin list, page by page.
   std::map<std::string, json::value> AllOrders(Api& api) {
     std::map<std::string, json::value> out;
-    std::string before;
+    std::string token;
     for (int page = 0; page < 1000; ++page) {
-      auto r = api.Eventually(Method::kGet, "/v1/admin/orders?page_size=200" + before, {}, admin_token_);
+      auto r = api.Eventually(Method::kGet, "/v1/admin/orders?page_size=200" + token, {}, admin_token_);
       if (!r.ok() || r->status != 200) {
         ADD_FAILURE() << "GET /v1/admin/orders: " << (r.ok() ? r->body : r.status().ToString());
         return out;
@@ -470,9 +469,9 @@ class CrashTest : public ::testing::Test {
       const json::value& items = At(doc, "items");
       if (!items.is_array()) return out;
       for (const auto& o : items.as_array()) fresh += out.emplace(Str(o, "id"), o).second ? 1 : 0;
-      const json::value& next = At(doc, "next_before");
-      if (!next.is_int64() || fresh == 0) return out;
-      before = "&before=" + std::to_string(next.as_int64() + 1);
+      const json::value& next = At(doc, "next_page_token");
+      if (!next.is_string() || fresh == 0) return out;
+      token = "&page_token=" + std::string(next.as_string());
     }
     return out;
   }

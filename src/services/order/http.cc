@@ -1,6 +1,7 @@
 #include "services/order/http.h"
 
 #include <boost/json/array.hpp>
+#include <charconv>
 
 #include "platform/auth/middleware.h"
 #include "platform/core/json.h"
@@ -134,16 +135,26 @@ class Routes {
     return s_.GetOwn(user.UserId(), std::string(*req.PathParam("id")));
   }
 
+  // Newest first. The page token is "<created_at ms>.<id>" of the last order of the previous page:
+  // orders created in the same millisecond are told apart by id, so none is skipped.
   Response ListOf(const Request& req, ListFilter f, bool admin) {
     if (auto size = req.QueryParam("page_size")) f.limit = std::atoi(size->c_str());
-    if (auto before = req.QueryParam("before")) f.before_ms = std::atoll(before->c_str());
+    if (auto token = req.QueryParam("page_token"); token && !token->empty()) {
+      const size_t dot = token->find('.');
+      const char* end = token->data() + (dot == std::string::npos ? 0 : dot);
+      auto [ptr, ec] = std::from_chars(token->data(), end, f.before_ms);
+      if (dot == std::string::npos || ec != std::errc() || ptr != end || dot + 1 == token->size())
+        return http::Problem(422, "page_token is not one this API returned", req.path,
+                             {{"page_token", "use next_page_token of the previous page"}});
+      f.before_id = token->substr(dot + 1);
+    }
     auto orders = s_.List(f);
     if (!orders.ok()) return Error(req, orders.status());
     array items;
     for (const Order& o : *orders) items.push_back(OrderJson(o, nullptr, admin));
-    object body{{"items", items}, {"next_before", nullptr}};
+    object body{{"items", items}, {"next_page_token", nullptr}};
     if (!orders->empty() && static_cast<int>(orders->size()) >= f.limit)
-      body["next_before"] = orders->back().created_ms;
+      body["next_page_token"] = std::to_string(orders->back().created_ms) + "." + orders->back().id;
     return Response::Json(200, json::Dump(body));
   }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "platform/core/random.h"
@@ -178,6 +179,30 @@ TEST(Order, RefusedRefundIsFlaggedForAPerson) {
            "status"),
       "refunded");
   EXPECT_EQ(env.GetJson("/v1/admin/orders?needs_attention=true", kAdmin)["items"].as_array().size(), 1u);
+}
+
+// Pages follow (created_at, id): every order once, however many share a millisecond.
+TEST(Order, ListPagesThroughEveryOrderOnce) {
+  Env env;
+  ASSERT_TRUE(env.Start().ok());
+  std::set<std::string> created;
+  for (int i = 0; i < 5; ++i) {
+    env.AddToCart(kUser, env.Product("Cup " + std::to_string(i), 500, 3), 1);
+    auto r = env.Order(kUser, Env::Checkout(), "pg-" + std::to_string(i));
+    ASSERT_EQ(r.status, 201) << r.body;
+    created.insert(JStr(ParseObject(r.body), "id"));
+  }
+  std::vector<std::string> seen;
+  std::string token;
+  for (int page = 0; page < 10; ++page) {
+    auto body = env.GetJson("/v1/orders?page_size=2" + token, kUser);
+    for (const auto& o : body["items"].as_array()) seen.push_back(JStr(o.as_object(), "id"));
+    if (body["next_page_token"].is_null()) break;
+    token = "&page_token=" + std::string(body["next_page_token"].as_string());
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), created);
+  EXPECT_EQ(env.Call(http::Method::kGet, "/v1/orders?page_token=yesterday", kUser).status, 422);
 }
 
 TEST(Order, InsufficientStockRejects) {

@@ -223,7 +223,12 @@ Result<std::vector<Order>> Store::List(const ListFilter& f) {
   };
   if (!f.user_id.empty()) add("user_id =", f.user_id);
   if (!f.status.empty()) add("status =", f.status);
-  if (f.before_ms > 0) add("created_at <", f.before_ms);
+  if (f.before_ms > 0) {
+    params.push_back(f.before_ms);
+    params.push_back(f.before_id);
+    const std::string ms = "$" + std::to_string(params.size() - 1), id = "$" + std::to_string(params.size());
+    sql += " AND (created_at < " + ms + " OR (created_at = " + ms + " AND id < " + id + "))";
+  }
   if (f.needs_attention) sql += " AND payment_status IN ('refund_failed', 'void_failed')";
   sql += " ORDER BY created_at DESC, id DESC LIMIT " + std::to_string(std::clamp(f.limit, 1, 200));
   EMP_ASSIGN_OR_RETURN(sql::ResultSet rs, db_.Query(sql, params));

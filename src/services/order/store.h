@@ -27,7 +27,8 @@ struct ListFilter {
   std::string user_id;           // empty: every user (admin)
   std::string status;            // empty: any
   bool needs_attention = false;  // only orders whose refund or void the provider refused
-  int64_t before_ms = 0;         // 0: from the newest
+  int64_t before_ms = 0;         // 0: from the newest; else orders before (before_ms, before_id)
+  std::string before_id;         // in (created_at, id) order
   int limit = 50;
 };
 
