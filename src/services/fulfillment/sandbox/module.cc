@@ -1,6 +1,7 @@
 // The carrier sandbox modules: each runs a SandboxServer on its own port (config
 // <name>-port), pushing webhooks to <name>-webhook-url (default: this process's
-// /v1/webhooks/carriers/<carrier> on --http-port).
+// /v1/webhooks/carriers/<carrier> on --http-port). Parcels persist in the module's database
+// carrier_<carrier>, so a restart of the process loses none.
 #include "platform/log/log.h"
 #include "platform/module/runtime.h"
 #include "services/fulfillment/api.h"
@@ -27,6 +28,7 @@ class SandboxModule final : public emporium::Module {
           "http://127.0.0.1:" + std::to_string(c.Int("http-port")) + "/v1/webhooks/carriers/" + carrier_;
     EMP_ASSIGN_OR_RETURN(o.secret,
                          CarrierWebhookSecret(c.Get(name_ + "-webhook-secret"), rt_.data_dir(), carrier_));
+    EMP_ASSIGN_OR_RETURN(o.database, rt_.Database("carrier_" + carrier_));
     server_ = std::make_unique<sandbox::SandboxServer>(std::move(o));
     if (Status s = server_->Start(); !s.ok()) return Status(s.code(), name_ + ": " + s.message());
     log::Info("carrier sandbox listening", {{"carrier", carrier_}, {"url", server_->url()}});

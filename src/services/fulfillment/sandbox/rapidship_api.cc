@@ -88,8 +88,10 @@ Status AddRapidshipRoutes(http::Router& router, Simulator& sim) {
       return http::Problem(422, "service (ground|express), to.country and parcel weights are required");
     auto ref = o.if_contains("reference");
     int64_t price = GroundPrice(grams) * (svc == "express" ? 2 : 1);
-    auto [parcel, created] = sim.CreateParcel(
-        std::string(*key), ref && ref->is_string() ? std::string(ref->as_string()) : "", svc, price);
+    auto made = sim.CreateParcel(std::string(*key),
+                                 ref && ref->is_string() ? std::string(ref->as_string()) : "", svc, price);
+    if (!made.ok()) return http::Problem(503, "shipment could not be stored; retry with the same key");
+    const auto& [parcel, created] = *made;
     return http::Response::Json(created ? 201 : 200, json::Dump(ParcelJson(parcel)));
   }));
   return router.Add(http::Method::kGet, "/v1/shipments/{tracking}", [&sim](http::Request& req) {

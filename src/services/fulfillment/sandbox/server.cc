@@ -18,7 +18,8 @@ SandboxServer::SandboxServer(SandboxOptions options)
                        .secret = options_.secret,
                        .max_attempts = 10};
   sim_ = std::make_unique<Simulator>(
-      std::move(sim), rapid ? RenderWebhook(RenderRapidshipWebhook) : RenderWebhook(RenderCargolineWebhook));
+      std::move(sim), rapid ? RenderWebhook(RenderRapidshipWebhook) : RenderWebhook(RenderCargolineWebhook),
+      options_.database);
 }
 
 SandboxServer::~SandboxServer() {
@@ -43,7 +44,10 @@ Status SandboxServer::Start() {
   server_ = std::make_unique<http::Server>(o, *router_, *metrics_);
   EMP_RETURN_IF_ERROR(server_->Start());
   sim_->set_public_url(url());
-  sim_->Start();
+  if (Status s = sim_->Start(); !s.ok()) {
+    server_->Shutdown();
+    return s;
+  }
   return Status::Ok();
 }
 

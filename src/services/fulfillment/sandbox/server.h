@@ -1,6 +1,6 @@
 // A carrier sandbox as a standalone HTTP server on its own port: the protocol's API routes,
 // /labels/{file}, /control, and a Simulator pushing signed webhooks. Used by the sandbox modules
-// and directly by tests (port 0).
+// and directly by tests (port 0); the modules make their parcels persistent.
 //
 // Thread-safety: Start/Stop from one thread; the server and simulator are thread-safe.
 #pragma once
@@ -32,6 +32,8 @@ struct SandboxOptions {
   std::string webhook_url;
   std::string secret;
   bool access_log = false;
+  // Optional (must outlive the server): keeps the parcels across restarts (see Simulator).
+  sql::Database* database = nullptr;
 };
 
 class SandboxServer {

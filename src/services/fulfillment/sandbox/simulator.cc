@@ -9,6 +9,7 @@
 #include "platform/http/client.h"
 #include "platform/http/problem.h"
 #include "platform/log/log.h"
+#include "platform/sql/sql.h"
 
 namespace emporium::fulfillment::sandbox {
 namespace {
@@ -16,6 +17,35 @@ namespace {
 constexpr Millis kFirstRetry{100};
 constexpr Millis kMaxRetry{5000};
 constexpr Millis kMaxTick{50};
+
+const sql::Migration kMigrations[] = {
+    {1, "create_sandbox_parcels",
+     R"sql(
+CREATE TABLE sandbox_parcels (
+  tracking_number TEXT PRIMARY KEY,
+  idempotency_key TEXT NOT NULL UNIQUE,
+  id TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  service TEXT NOT NULL,
+  price BIGINT NOT NULL,
+  label_url TEXT NOT NULL,
+  stage BIGINT NOT NULL,
+  stage_ms BIGINT NOT NULL,
+  acked_stage BIGINT NOT NULL
+);
+)sql",
+     "", ""},
+};
+
+int64_t WallMillis() {
+  return UnixMillis(SystemClock::Get().WallNow());
+}
+
+// Deterministic, so a webhook queued again after a restart carries the id of its first sending
+// and the receiver's inbox drops the duplicate.
+std::string EventId(const Parcel& p, Stage stage) {
+  return "evt_" + p.id + "_" + std::to_string(static_cast<int>(stage));
+}
 
 Millis Tick(Millis step) {
   return std::clamp(step / 5, Millis(5), kMaxTick);
@@ -61,18 +91,52 @@ std::string_view StageDescription(Stage s) {
   return "";
 }
 
-Simulator::Simulator(SimulatorOptions options, RenderWebhook render)
-    : options_(std::move(options)), render_(std::move(render)), http_(std::make_unique<http::HttpClient>()) {}
+Simulator::Simulator(SimulatorOptions options, RenderWebhook render, sql::Database* db)
+    : options_(std::move(options)),
+      render_(std::move(render)),
+      db_(db),
+      http_(std::make_unique<http::HttpClient>()) {}
 
 Simulator::~Simulator() {
   Stop();
 }
 
-void Simulator::Start() {
+Status Simulator::Start() {
   std::lock_guard lock(mu_);
-  if (thread_.joinable()) return;
+  if (thread_.joinable()) return Status::Ok();
+  if (db_ && !loaded_) {
+    EMP_RETURN_IF_ERROR(sql::Migrate(*db_, "carrier_" + options_.carrier, kMigrations));
+    EMP_RETURN_IF_ERROR(Load());
+    loaded_ = true;
+  }
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+Status Simulator::Load() {
+  EMP_ASSIGN_OR_RETURN(sql::ResultSet rs,
+                       db_->Query("SELECT tracking_number, idempotency_key, id, reference, service, price, "
+                                  "label_url, stage, stage_ms, acked_stage FROM sandbox_parcels"));
+  SteadyTime now = std::chrono::steady_clock::now();
+  int64_t wall = WallMillis();
+  for (const sql::Row& r : rs.rows) {
+    Parcel p{.id = r.Text(2),
+             .tracking_number = r.Text(0),
+             .reference = r.Text(3),
+             .service = r.Text(4),
+             .price = r.Int(5),
+             .label_url = r.Text(6),
+             .stage = static_cast<Stage>(std::clamp<int64_t>(r.Int(7), 0, 3))};
+    int64_t stage_ms = r.Int(8);
+    // The parcel spends what remains of its step in its stage, as if the sandbox had kept running.
+    Millis left = std::clamp(options_.step - Millis(wall - stage_ms), Millis(0), options_.step);
+    by_key_[r.Text(1)] = p.tracking_number;
+    parcels_[p.tracking_number] = Tracked{p, now + left, stage_ms};
+    if (r.Int(9) < static_cast<int64_t>(p.stage)) EnqueueLocked(p, stage_ms, now);
+  }
+  sequence_ = static_cast<int64_t>(rs.rows.size());
+  return Status::Ok();
 }
 
 void Simulator::Stop() {
@@ -84,25 +148,38 @@ void Simulator::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::pair<Parcel, bool> Simulator::CreateParcel(const std::string& key, const std::string& reference,
-                                                const std::string& service, int64_t price) {
+Result<std::pair<Parcel, bool>> Simulator::CreateParcel(const std::string& key, const std::string& reference,
+                                                        const std::string& service, int64_t price) {
   std::lock_guard lock(mu_);
-  if (auto it = by_key_.find(key); it != by_key_.end()) return {parcels_.at(it->second).parcel, false};
+  if (auto it = by_key_.find(key); it != by_key_.end())
+    return std::pair{parcels_.at(it->second).parcel, false};
   Parcel p;
   p.id = "shp_" + RandomHex(8);
   std::string digits = RandomHex(5);
   for (char& c : digits) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  p.tracking_number = options_.tracking_prefix + std::to_string(100000 + ++sequence_) + digits;
+  p.tracking_number = options_.tracking_prefix + std::to_string(100000 + sequence_ + 1) + digits;
   p.reference = reference;
   p.service = service;
   p.price = price;
   p.label_url = public_url_ + "/labels/" + p.tracking_number + ".pdf";
+  int64_t stage_ms = WallMillis();
+  if (db_) {
+    // Stored before it is acknowledged, as a carrier does: a retried key finds it after a restart.
+    EMP_RETURN_IF_ERROR(
+        db_->Query("INSERT INTO sandbox_parcels (tracking_number, idempotency_key, id, reference, "
+                   "service, price, label_url, stage, stage_ms, acked_stage) "
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, -1)",
+                   {p.tracking_number, key, p.id, p.reference, p.service, p.price, p.label_url,
+                    static_cast<int64_t>(p.stage), stage_ms})
+            .status());
+  }
+  ++sequence_;
   SteadyTime now = std::chrono::steady_clock::now();
   by_key_[key] = p.tracking_number;
-  parcels_[p.tracking_number] = Tracked{p, now + options_.step};
-  EnqueueLocked(p, now);
+  parcels_[p.tracking_number] = Tracked{p, now + options_.step, stage_ms};
+  EnqueueLocked(p, stage_ms, now);
   cv_.notify_all();
-  return {p, true};
+  return std::pair{p, true};
 }
 
 std::optional<Parcel> Simulator::Find(const std::string& tracking_number) const {
@@ -193,9 +270,32 @@ int64_t Simulator::webhook_failures() const {
   return failures_;
 }
 
-void Simulator::EnqueueLocked(const Parcel& p, SteadyTime now) {
-  WebhookEvent e{p, p.stage, "evt_" + RandomHex(12), FormatRfc3339(SystemClock::Get().WallNow())};
+void Simulator::EnqueueLocked(const Parcel& p, int64_t stage_ms, SteadyTime now) {
+  WebhookEvent e{p, p.stage, EventId(p, p.stage), FormatRfc3339(SystemTime(Millis(stage_ms)))};
   deliveries_.push_back(Delivery{std::move(e), 0, now});
+}
+
+void Simulator::Persist(const std::vector<Tracked>& advanced, const std::vector<WebhookEvent>& acked) {
+  if (!db_ || (advanced.empty() && acked.empty())) return;
+  Status s = db_->Transact([&](sql::Tx& tx) -> Status {
+    for (const Tracked& t : advanced) {
+      EMP_RETURN_IF_ERROR(
+          tx.Exec("UPDATE sandbox_parcels SET stage = $1, stage_ms = $2 "
+                  "WHERE tracking_number = $3 AND stage < $1",
+                  {static_cast<int64_t>(t.parcel.stage), t.stage_ms, t.parcel.tracking_number}));
+    }
+    for (const WebhookEvent& e : acked) {
+      EMP_RETURN_IF_ERROR(tx.Exec(
+          "UPDATE sandbox_parcels SET acked_stage = $1 WHERE tracking_number = $2 AND acked_stage < $1",
+          {static_cast<int64_t>(e.stage), e.parcel.tracking_number}));
+    }
+    return Status::Ok();
+  });
+  // Not fatal: after a restart the parcel resumes from its last stored stage, and webhooks sent
+  // again carry their first ids.
+  if (!s.ok())
+    log::Warn("carrier sandbox could not store parcel progress",
+              {{"carrier", options_.carrier}, {"error", s.message()}});
 }
 
 bool Simulator::Send(const Delivery& d, const std::string& url, const std::string& secret) {
@@ -219,26 +319,33 @@ void Simulator::Loop() {
       for (auto& [_, t] : parcels_) t.next_at = std::max(t.next_at, now + options_.step);
       continue;
     }
+    std::vector<Tracked> advanced;
     for (auto& [_, t] : parcels_) {
       if (t.parcel.stage == Stage::kDelivered || t.next_at > now) continue;
       t.parcel.stage = static_cast<Stage>(static_cast<int>(t.parcel.stage) + 1);
       t.next_at = now + options_.step;
-      EnqueueLocked(t.parcel, now);
+      t.stage_ms = WallMillis();
+      EnqueueLocked(t.parcel, t.stage_ms, now);
+      if (db_) advanced.push_back(t);
     }
     std::vector<Delivery> due;
     std::vector<Delivery> later;
     for (Delivery& d : deliveries_) (d.next_at <= now ? due : later).push_back(std::move(d));
     deliveries_ = std::move(later);
-    if (due.empty()) continue;
+    if (due.empty() && advanced.empty()) continue;
     std::string url = options_.webhook_url;
     std::string secret = mode_ == "bad_signature" ? "not-" + options_.secret : options_.secret;
     lock.unlock();
+    // A stage is stored before its webhook goes out, so no receiver sees a stage a restart forgets.
+    Persist(advanced, {});
     std::vector<Delivery> retry;
+    std::vector<WebhookEvent> acked;
     int64_t ok = 0;
     int64_t failed = 0;
     for (Delivery& d : due) {
       if (Send(d, url, secret)) {
         ++ok;
+        if (db_) acked.push_back(d.event);
         continue;
       }
       ++failed;
@@ -253,6 +360,7 @@ void Simulator::Loop() {
       d.next_at = std::chrono::steady_clock::now() + backoff;
       retry.push_back(std::move(d));
     }
+    Persist({}, acked);
     lock.lock();
     delivered_ += ok;
     failures_ += failed;

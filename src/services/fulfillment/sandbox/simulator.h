@@ -3,6 +3,13 @@
 // webhooks POSTed to the configured URL (retried with backoff until a 2xx or max_attempts), and
 // the chaos controls of POST /control.
 //
+// Persistence (optional): given a database, parcels and their idempotency keys are stored in
+// table sandbox_parcels when created and when they advance, and loaded by the first Start(), so a
+// restart loses no parcel: each keeps advancing from its stored stage (the rest of its step), and
+// the webhook of its current stage is queued again unless it was acknowledged (2xx) before.
+// Event ids are derived from parcel and stage, so a re-sent webhook carries the id of the first.
+// Without a database, parcels live in memory only.
+//
 // Thread-safety: every method is thread-safe; a background thread (Start/Stop) advances parcels
 // and delivers webhooks.
 #pragma once
@@ -25,6 +32,9 @@
 
 namespace emporium::http {
 class HttpClient;
+}
+namespace emporium::sql {
+class Database;
 }
 
 namespace emporium::fulfillment::sandbox {
@@ -66,18 +76,21 @@ struct SimulatorOptions {
 
 class Simulator {
  public:
-  Simulator(SimulatorOptions options, RenderWebhook render);
+  // `db` (optional, must outlive the simulator) makes parcels persistent.
+  Simulator(SimulatorOptions options, RenderWebhook render, sql::Database* db = nullptr);
   ~Simulator();
   Simulator(const Simulator&) = delete;
   Simulator& operator=(const Simulator&) = delete;
 
-  void Start();
+  // Starts the background thread; the first Start() of a persistent simulator migrates its
+  // database and loads the stored parcels (an error when the database fails).
+  Status Start();
   void Stop();
 
   // The parcel created for idempotency `key`, creating it (and its label_created webhook) when
-  // new; second is true when it was created now.
-  std::pair<Parcel, bool> CreateParcel(const std::string& key, const std::string& reference,
-                                       const std::string& service, int64_t price);
+  // new; second is true when it was created now. An error when the parcel cannot be stored.
+  Result<std::pair<Parcel, bool>> CreateParcel(const std::string& key, const std::string& reference,
+                                               const std::string& service, int64_t price);
   std::optional<Parcel> Find(const std::string& tracking_number) const;
 
   // Chaos for API calls: sleeps the configured latency, then returns true when this call must
@@ -104,13 +117,19 @@ class Simulator {
   struct Tracked {
     Parcel parcel;
     SteadyTime next_at;
+    int64_t stage_ms = 0;  // wall clock (Unix ms) when the parcel reached its stage
   };
   void Loop();
-  void EnqueueLocked(const Parcel& p, SteadyTime now);
+  Status Load();
+  void EnqueueLocked(const Parcel& p, int64_t stage_ms, SteadyTime now);
+  // Stores the stages reached (advanced) or acknowledged by a 2xx (acked); logs a failure.
+  void Persist(const std::vector<Tracked>& advanced, const std::vector<WebhookEvent>& acked);
   bool Send(const Delivery& d, const std::string& url, const std::string& secret);
 
   SimulatorOptions options_;
   RenderWebhook render_;
+  sql::Database* db_;
+  bool loaded_ = false;
   std::unique_ptr<http::HttpClient> http_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
