@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "platform/core/markup.h"
 #include "services/catalog/text.h"
 
 namespace emporium::catalog {
@@ -73,21 +74,21 @@ std::string PlaceholderSvg(const Product& p) {
   svg +=
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" height=\"400\" viewBox=\"0 0 400 400\" "
       "role=\"img\" aria-label=\"";
-  svg += XmlEscape(title);
-  svg += "\"><title>" + XmlEscape(title) + "</title>";
+  svg += EscapeMarkup(title);
+  svg += "\"><title>" + EscapeMarkup(title) + "</title>";
   svg += "<rect width=\"400\" height=\"400\" fill=\"" + bg + "\"/>";
   svg += "<circle cx=\"200\" cy=\"170\" r=\"" + std::to_string(90 + h % 30) + "\" fill=\"" + accent +
          "\" opacity=\"0.55\"/>";
   svg +=
       "<text x=\"200\" y=\"200\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"96\" "
       "font-weight=\"700\" fill=\"" +
-      fg + "\">" + XmlEscape(Initials(title)) + "</text>";
+      fg + "\">" + EscapeMarkup(Initials(title)) + "</text>";
   svg +=
       "<text x=\"200\" y=\"320\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"22\" fill=\"" +
-      fg + "\">" + XmlEscape(Shorten(ToUtf8(p.brand), 28)) + "</text>";
+      fg + "\">" + EscapeMarkup(Shorten(ToUtf8(p.brand), 28)) + "</text>";
   svg +=
       "<text x=\"200\" y=\"352\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"16\" fill=\"" +
-      fg + "\">" + XmlEscape(Shorten(title, 40)) + "</text>";
+      fg + "\">" + EscapeMarkup(Shorten(title, 40)) + "</text>";
   svg += "</svg>";
   return svg;
 }

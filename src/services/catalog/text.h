@@ -11,8 +11,6 @@ bool IsValidUtf8(std::string_view s);
 std::string Latin1ToUtf8(std::string_view s);
 // s when it is valid UTF-8, otherwise its Latin-1 reading.
 std::string ToUtf8(std::string_view s);
-// Escapes & < > " ' for XML text and attribute values.
-std::string XmlEscape(std::string_view s);
 std::string Trim(std::string_view s);
 // Number of code points (s must be valid UTF-8).
 size_t Utf8Length(std::string_view s);

@@ -6,6 +6,7 @@
 // the HTML is escaped.
 #include <array>
 
+#include "platform/core/markup.h"
 #include "platform/http/problem.h"
 #include "platform/http/url.h"
 #include "platform/log/log.h"
@@ -16,22 +17,6 @@ namespace {
 
 using http::Request;
 using http::Response;
-
-std::string Html(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 struct AuthorizeParams {
   std::string response_type, client_id, redirect_uri, code_challenge, code_challenge_method, state, scope;
@@ -66,17 +51,17 @@ Response Page(int status, const std::string& body) {
 }
 
 Response ErrorPage(int status, const std::string& message) {
-  return Page(status, "<h1>Sign-in request not valid</h1><p>" + Html(message) + "</p>");
+  return Page(status, "<h1>Sign-in request not valid</h1><p>" + EscapeMarkup(message) + "</p>");
 }
 
 Response LoginForm(int status, const AuthorizeParams& p, const std::string& error) {
   std::string body = "<h1>Sign in</h1>";
-  if (!error.empty()) body += "<p role=\"alert\">" + Html(error) + "</p>";
+  if (!error.empty()) body += "<p role=\"alert\">" + EscapeMarkup(error) + "</p>";
   body += "<form method=\"post\" action=\"/oauth2/authorize\">";
   AuthorizeParams copy = p;
   for (const char* name : kParamNames) {
-    body += "<input type=\"hidden\" name=\"" + std::string(name) + "\" value=\"" + Html(*Field(copy, name)) +
-            "\">";
+    body += "<input type=\"hidden\" name=\"" + std::string(name) + "\" value=\"" +
+            EscapeMarkup(*Field(copy, name)) + "\">";
   }
   body +=
       "<label>Email <input type=\"email\" name=\"email\" autocomplete=\"username\" required></label><br>"
