@@ -61,6 +61,28 @@ TestRuntime::~TestRuntime() {
   rt_->Stop();
 }
 
+ModuleDef FakeModule(std::string name, std::function<Status(http::Router&)> add_routes) {
+  class Fake final : public Module {
+   public:
+    Fake(Runtime& rt, std::function<Status(http::Router&)> add_routes)
+        : rt_(rt), add_routes_(std::move(add_routes)) {}
+    Status Start() override { return add_routes_(rt_.router()); }
+
+   private:
+    Runtime& rt_;
+    std::function<Status(http::Router&)> add_routes_;
+  };
+  std::string description = "fake " + name;
+  return ModuleDef{.name = std::move(name),
+                   .description = std::move(description),
+                   .deps = {},
+                   .in_all = true,
+                   .keys = {},
+                   .make = [add_routes = std::move(add_routes)](
+                               Runtime& rt) { return std::make_unique<Fake>(rt, add_routes); },
+                   .commands = {}};
+}
+
 Status TestRuntime::Start() {
   std::vector<const ModuleDef*> order;
   for (const ModuleDef& m : modules_) order.push_back(&m);

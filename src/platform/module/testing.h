@@ -9,6 +9,7 @@
 
 #include <boost/json/object.hpp>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +30,10 @@ std::string Str(const boost::json::object& o, std::string_view key);
 
 // `defaults` followed by `flags`, so that a caller's flag overrides a default.
 std::vector<std::string> JoinFlags(std::vector<std::string> defaults, const std::vector<std::string>& flags);
+
+// A stand-in for the module `name` (no keys, no dependencies) whose Start adds routes with
+// `add_routes`; what the routes capture must outlive the runtime.
+ModuleDef FakeModule(std::string name, std::function<Status(http::Router&)> add_routes);
 
 // A test's data directory: `path` when given, else a fresh <gtest TempDir>/<prefix>-<uuid>;
 // created when missing. With Cleanup::kRemove it is removed, with everything in it, on

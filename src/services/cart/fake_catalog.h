@@ -14,7 +14,7 @@
 
 #include "platform/core/json.h"
 #include "platform/http/problem.h"
-#include "platform/module/runtime.h"
+#include "platform/module/testing.h"
 
 namespace emporium::cart::testing {
 
@@ -34,13 +34,11 @@ class FakeCatalog {
 
   // The module definition; the FakeCatalog must outlive the runtime that starts it.
   ModuleDef Def() {
-    return ModuleDef{.name = "catalog",
-                     .description = "fake catalog",
-                     .deps = {},
-                     .in_all = true,
-                     .keys = {},
-                     .make = [this](Runtime& rt) { return std::make_unique<Mod>(rt, *this); },
-                     .commands = {}};
+    return emporium::testing::FakeModule("catalog", [this](http::Router& r) -> Status {
+      EMP_RETURN_IF_ERROR(
+          r.Add(http::Method::kGet, "/v1/products/{id}", [this](http::Request& q) { return GetOne(q); }));
+      return r.Add(http::Method::kGet, "/v1/products", [this](http::Request& q) { return List(q); });
+    });
   }
 
  private:
@@ -82,21 +80,6 @@ class FakeCatalog {
     return http::Response::Json(
         200, json::Dump(boost::json::object{{"items", items}, {"next_page_token", nullptr}}));
   }
-
-  class Mod final : public emporium::Module {
-   public:
-    Mod(Runtime& rt, FakeCatalog& c) : rt_(rt), c_(c) {}
-    Status Start() override {
-      EMP_RETURN_IF_ERROR(rt_.router().Add(http::Method::kGet, "/v1/products/{id}",
-                                           [this](http::Request& r) { return c_.GetOne(r); }));
-      return rt_.router().Add(http::Method::kGet, "/v1/products",
-                              [this](http::Request& r) { return c_.List(r); });
-    }
-
-   private:
-    Runtime& rt_;
-    FakeCatalog& c_;
-  };
 
   std::mutex mu_;
   std::map<std::string, Entry> products_;

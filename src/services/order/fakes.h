@@ -14,7 +14,7 @@
 #include "platform/core/json.h"
 #include "platform/core/random.h"
 #include "platform/http/problem.h"
-#include "platform/module/runtime.h"
+#include "platform/module/testing.h"
 
 namespace emporium::order::testing {
 
@@ -48,13 +48,25 @@ class FakePayment {
   int authorize_calls() const { return authorize_calls_.load(); }
 
   ModuleDef Def() {
-    return ModuleDef{.name = "payment",
-                     .description = "fake payment",
-                     .deps = {},
-                     .in_all = true,
-                     .keys = {},
-                     .make = [this](Runtime& rt) { return std::make_unique<Mod>(rt, *this); },
-                     .commands = {}};
+    return emporium::testing::FakeModule("payment", [this](http::Router& r) -> Status {
+      http::RouteOptions user{.access = auth::Access::kUser};
+      http::RouteOptions svc{.access = auth::Access::kService};
+      EMP_RETURN_IF_ERROR(r.Add(
+          http::Method::kPost, "/v1/payments/methods", [this](http::Request& q) { return Tokenize(q); },
+          user));
+      EMP_RETURN_IF_ERROR(r.Add(
+          http::Method::kPost, "/v1/internal/payments/authorize",
+          [this](http::Request& q) { return Authorize(q); }, svc));
+      EMP_RETURN_IF_ERROR(r.Add(
+          http::Method::kGet, "/v1/internal/payments/{id}", [this](http::Request& q) { return Get(q); },
+          svc));
+      for (std::string op : {"capture", "void", "refund"}) {
+        EMP_RETURN_IF_ERROR(r.Add(
+            http::Method::kPost, "/v1/internal/payments/{id}/" + op,
+            [this, op](http::Request& q) { return Op(q, op); }, svc));
+      }
+      return Status::Ok();
+    });
   }
 
  private:
@@ -157,35 +169,6 @@ class FakePayment {
     return http::Response::Json(200, json::Dump(Json(p)));
   }
 
-  class Mod final : public emporium::Module {
-   public:
-    Mod(Runtime& rt, FakePayment& f) : rt_(rt), f_(f) {}
-    Status Start() override {
-      auto& r = rt_.router();
-      http::RouteOptions user{.access = auth::Access::kUser};
-      http::RouteOptions svc{.access = auth::Access::kService};
-      EMP_RETURN_IF_ERROR(r.Add(
-          http::Method::kPost, "/v1/payments/methods", [this](http::Request& q) { return f_.Tokenize(q); },
-          user));
-      EMP_RETURN_IF_ERROR(r.Add(
-          http::Method::kPost, "/v1/internal/payments/authorize",
-          [this](http::Request& q) { return f_.Authorize(q); }, svc));
-      EMP_RETURN_IF_ERROR(r.Add(
-          http::Method::kGet, "/v1/internal/payments/{id}", [this](http::Request& q) { return f_.Get(q); },
-          svc));
-      for (std::string op : {"capture", "void", "refund"}) {
-        EMP_RETURN_IF_ERROR(r.Add(
-            http::Method::kPost, "/v1/internal/payments/{id}/" + op,
-            [this, op](http::Request& q) { return f_.Op(q, op); }, svc));
-      }
-      return Status::Ok();
-    }
-
-   private:
-    Runtime& rt_;
-    FakePayment& f_;
-  };
-
   std::mutex mu_;
   std::map<std::string, std::string> tokens_;
   std::map<std::string, Payment> payments_;
@@ -203,13 +186,16 @@ class FakeFulfillment {
   }
 
   ModuleDef Def() {
-    return ModuleDef{.name = "fulfillment",
-                     .description = "fake fulfillment",
-                     .deps = {},
-                     .in_all = true,
-                     .keys = {},
-                     .make = [this](Runtime& rt) { return std::make_unique<Mod>(rt, *this); },
-                     .commands = {}};
+    return emporium::testing::FakeModule("fulfillment", [this](http::Router& r) -> Status {
+      http::RouteOptions svc{.access = auth::Access::kService};
+      EMP_RETURN_IF_ERROR(r.Add(
+          http::Method::kPost, "/v1/internal/shipments", [this](http::Request& q) { return Book(q); }, svc));
+      EMP_RETURN_IF_ERROR(r.Add(
+          http::Method::kPost, "/v1/internal/shipments/quote", [this](http::Request& q) { return Quote(q); },
+          svc));
+      return r.Add(
+          http::Method::kGet, "/v1/internal/shipments", [this](http::Request& q) { return List(q); }, svc);
+    });
   }
 
  private:
@@ -266,26 +252,6 @@ class FakeFulfillment {
     }
     return http::Response::Json(200, json::Dump(boost::json::object{{"items", items}, {"events", events}}));
   }
-
-  class Mod final : public emporium::Module {
-   public:
-    Mod(Runtime& rt, FakeFulfillment& f) : rt_(rt), f_(f) {}
-    Status Start() override {
-      http::RouteOptions svc{.access = auth::Access::kService};
-      EMP_RETURN_IF_ERROR(rt_.router().Add(
-          http::Method::kPost, "/v1/internal/shipments", [this](http::Request& q) { return f_.Book(q); },
-          svc));
-      EMP_RETURN_IF_ERROR(rt_.router().Add(
-          http::Method::kPost, "/v1/internal/shipments/quote",
-          [this](http::Request& q) { return f_.Quote(q); }, svc));
-      return rt_.router().Add(
-          http::Method::kGet, "/v1/internal/shipments", [this](http::Request& q) { return f_.List(q); }, svc);
-    }
-
-   private:
-    Runtime& rt_;
-    FakeFulfillment& f_;
-  };
 
   std::mutex mu_;
   std::map<std::string, boost::json::object> shipments_;
