@@ -7,6 +7,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libpq-dev libhiredis-dev librdkafka-dev libssl-dev libsodium-dev libyaml-cpp-dev
   libxapian-dev zlib1g-dev
+  libeigen3-dev libopenblas-dev libxgboost-dev xgboost libfaiss-dev libhnswlib-dev libfasttext-dev
+  libbenchmark-dev unzip
   libgtest-dev libgmock-dev
   postgresql redis-server kcat wrk nginx python3 python3-venv curl
 )
