@@ -54,7 +54,10 @@ struct Request {
   std::string query;        // raw query without '?'
   Headers headers;
   std::string body;
+  // The client's address: the socket peer, or the client a trusted proxy names (forwarded.h).
   std::string remote_addr;
+  std::string peer_addr;       // the socket peer itself (a proxy, or the client)
+  std::string client_country;  // ISO 3166 alpha-2 from a trusted proxy; empty when unknown
 
   // Filled by the router: values of "{name}" segments, in pattern order.
   std::vector<std::pair<std::string, std::string>> path_params;

@@ -341,7 +341,15 @@ awaitable<void> Server::Impl::Session(size_t index, tcp::socket socket) {
     auto decoded = DecodePath(target.substr(0, q));
     for (const auto& f : breq) req.headers.Add(std::string(f.name_string()), std::string(f.value()));
     req.body = std::move(breq.body());
-    req.remote_addr = remote;
+    req.peer_addr = remote;
+    {
+      auto country = req.headers.Get("X-Client-Country");
+      if (!country) country = req.headers.Get("CF-IPCountry");
+      ClientOrigin origin =
+          ResolveClient(remote, req.headers.Get("X-Forwarded-For"), country, opts.trusted_proxies);
+      req.remote_addr = std::move(origin.address);
+      req.client_country = std::move(origin.country);
+    }
     auto rid = req.headers.Get("X-Request-Id");
     req.request_id = rid && SaneRequestId(*rid) ? std::string(*rid) : NextRequestId();
     auto tp = req.headers.Get("traceparent");

@@ -21,6 +21,7 @@
 
 #include "platform/core/clock.h"
 #include "platform/core/status.h"
+#include "platform/http/forwarded.h"
 #include "platform/http/router.h"
 
 namespace emporium::metrics {
@@ -46,6 +47,8 @@ struct ServerOptions {
   size_t max_inflight = 4096;
   bool access_log = true;
   std::string service_name = "emporium";
+  // Peers whose X-Forwarded-For / X-Client-Country (or CF-IPCountry) headers are believed.
+  TrustedProxies trusted_proxies;
 };
 
 class Server {

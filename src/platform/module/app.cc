@@ -60,6 +60,9 @@ http::ServerOptions ServerOptionsFrom(const config::Config& c) {
   o.shutdown_grace = c.Duration("shutdown-grace");
   o.max_inflight = static_cast<size_t>(c.Int("max-inflight"));
   o.access_log = c.Bool("access-log");
+  // Validated with the configuration (RuntimeKeys), so it parses here.
+  if (auto trusted = http::TrustedProxies::Parse(c.Get("trusted-proxies")); trusted.ok())
+    o.trusted_proxies = std::move(trusted).value();
   return o;
 }
 

@@ -2,6 +2,7 @@
 
 #include "platform/auth/middleware.h"
 #include "platform/bus/bus.h"
+#include "platform/http/forwarded.h"
 #include "platform/http/problem.h"
 #include "platform/kv/kv.h"
 #include "platform/log/log.h"
@@ -22,6 +23,12 @@ std::vector<config::Key> RuntimeKeys() {
       {"http-port", Type::kInt, "8080", "Port the HTTP server listens on (0: any free port).", port_check},
       {"threads", Type::kInt, "0", "HTTP I/O threads (0: one per core)."},
       {"blocking-threads", Type::kInt, "16", "Worker threads for handlers that block (SQL, remote calls)."},
+      {"trusted-proxies", Type::kString, "127.0.0.0/8,::1",
+       "Peers (CIDRs) whose X-Forwarded-For and X-Client-Country/CF-IPCountry headers name the client.",
+       [](std::string_view v) -> std::string {
+         auto parsed = http::TrustedProxies::Parse(v);
+         return parsed.ok() ? "" : parsed.status().message();
+       }},
       {"public-url", Type::kString, "",
        "Public base URL of the API, the token issuer (empty: http://127.0.0.1:<http-port>)."},
       {"data-dir", Type::kString, "./var", "Directory for embedded storage (SQLite files, event log, KV)."},
@@ -49,6 +56,8 @@ std::vector<config::Key> RuntimeKeys() {
       {"max-body-bytes", Type::kInt, "1048576", "Largest accepted request body."},
       {"max-header-bytes", Type::kInt, "16384", "Largest accepted request header block."},
       {"max-inflight", Type::kInt, "4096", "Requests in flight before new ones get 503 (load shedding)."},
+      {"model-dir", Type::kString, "",
+       "Root of the pretrained models (scripts/fetch-model.sh; empty: ~/.cache/emporium/models)."},
   };
 }
 

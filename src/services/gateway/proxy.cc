@@ -92,7 +92,16 @@ http::Handler ProxyHandler(rpc::ModuleClient& client, Millis timeout) {
       if (Forwarded(name)) out.headers.Add(name, value);
     }
     std::string xff(req.headers.Get("X-Forwarded-For").value_or(""));
-    out.headers.Set("X-Forwarded-For", xff.empty() ? req.remote_addr : xff + ", " + req.remote_addr);
+    // The chain gets the hop this process saw (the socket peer), as any proxy appends it; the
+    // country is what this process believed (client-sent values from untrusted peers are dropped).
+    const std::string& hop = req.peer_addr.empty() ? req.remote_addr : req.peer_addr;
+    out.headers.Set("X-Forwarded-For", xff.empty() ? hop : xff + ", " + hop);
+    out.headers.Remove("CF-IPCountry");
+    if (req.client_country.empty()) {
+      out.headers.Remove("X-Client-Country");
+    } else {
+      out.headers.Set("X-Client-Country", req.client_country);
+    }
     if (auto host = req.headers.Get("Host")) out.headers.Set("X-Forwarded-Host", std::string(*host));
     out.headers.Set("X-Forwarded-Proto", "http");
 

@@ -148,6 +148,9 @@ TEST(RateLimitMiddleware, AnswersTooManyRequestsWithRetryAfterPerIp) {
   for (const char* probe : {"/livez", "/readyz", "/metrics"}) {
     EXPECT_FALSE(mw.Before(req, RouteFor(probe)).has_value()) << probe << " is exempt";
   }
+  http::Request in_process;  // another module's call in this process: no client address
+  in_process.path = "/v1/products";
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(mw.Before(in_process, route).has_value());
 }
 
 TEST(RateLimitMiddleware, RetryAfterRoundsUpToWholeSeconds) {
