@@ -211,6 +211,7 @@ object OrderJson(const Order& o, const std::vector<HistoryEntry>* history, bool 
                          {"reservation_id", o.reservation_id},
                          {"cancel_requested", o.cancel_requested}};
     out["client_ip"] = o.client_ip;
+    out["client"] = ParseOr(o.client_json, object{});
     // A refund or void the provider refused: money may be held or taken; a person must look.
     out["needs_attention"] = o.payment_status == "refund_failed" || o.payment_status == "void_failed";
   }

@@ -68,6 +68,11 @@ ALTER TABLE orders ADD COLUMN shipping BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN payment_provider TEXT NOT NULL DEFAULT '';
 )sql",
        "", ""},
+      {3, "client_context",
+       R"sql(
+ALTER TABLE orders ADD COLUMN client_json TEXT NOT NULL DEFAULT '{}';
+)sql",
+       "", ""},
   };
   return kMigrations;
 }

@@ -67,6 +67,9 @@ struct Order {
   std::string card_last4;
   std::string billing_country;
   std::string client_ip;
+  // Where the order came from, for fraud screening: {"device_id","session_id","ip_country",
+  // "user_agent"} (members present when known). Set at checkout, never changed.
+  std::string client_json = "{}";
   std::string payment_id;
   std::string payment_status =
       "none";                    // none authorized requires_action captured voided refunded declined failed

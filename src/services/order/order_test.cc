@@ -87,6 +87,21 @@ TEST(Order, HappyPathConfirmsCapturesBooksAndFollowsShipment) {
   EXPECT_EQ(disk.find("Analytical Way"), std::string::npos);
 }
 
+TEST(Order, KeepsTheClientContextForFraudScreening) {
+  Env env;
+  ASSERT_TRUE(env.Start().ok());
+  env.AddToCart(kUser, env.Product("Lamp", 2500, 5), 1);
+  auto body = Env::Checkout();
+  body["device_id"] = "dev-7f3a";
+  body["session_id"] = "s-01";
+  auto placed = env.Order(kUser, body, "ctx-1");
+  ASSERT_EQ(placed.status, 201) << placed.body;
+  auto o = env.GetJson("/v1/admin/orders/" + Id(placed), kAdmin);
+  const auto& client = o["client"].as_object();
+  EXPECT_EQ(JStr(client, "device_id"), "dev-7f3a");
+  EXPECT_EQ(JStr(client, "session_id"), "s-01");
+}
+
 TEST(Order, IdempotencyKeyRequiredAndReplays) {
   Env env;
   ASSERT_TRUE(env.Start().ok());
@@ -122,6 +137,11 @@ TEST(Order, RefusesEmptyCartAndBadRequests) {
   EXPECT_EQ(bad.status, 422);
   EXPECT_NE(bad.body.find("shipping_address"), std::string::npos);
   EXPECT_EQ(env.Call(http::Method::kPost, "/v1/orders", "guest:g1", "{}").status, 403);
+  auto bad_device = Env::Checkout();
+  bad_device["device_id"] = "not a device id!";
+  auto refused = env.Order(kUser, bad_device, "e-4");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("device_id"), std::string::npos) << refused.body;
 
   // No carrier serves the address: refused before any order, stock hold or payment exists.
   auto nowhere = Env::Checkout();

@@ -39,7 +39,19 @@ struct Parsed {
   std::string method_token;
   object card;
   std::string billing_country;
+  std::string device_id;
+  std::string session_id;
 };
+
+// Client-chosen ids (a storefront's device and session ids): 1-64 of [A-Za-z0-9._:-].
+bool IsClientId(std::string_view v) {
+  if (v.empty() || v.size() > 64) return false;
+  for (char c : v) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' && c != '-')
+      return false;
+  }
+  return true;
+}
 
 std::optional<Failure> Validate(const object& body, Parsed& out) {
   std::vector<http::FieldError> errors;
@@ -72,6 +84,16 @@ std::optional<Failure> Validate(const object& body, Parsed& out) {
     out.billing_country = Str(p, "billing_country");
     if (!out.billing_country.empty() && !IsCountry(out.billing_country))
       errors.push_back({"payment.billing_country", "ISO 3166 alpha-2 code"});
+  }
+  for (auto [field, target] :
+       {std::pair{"device_id", &out.device_id}, std::pair{"session_id", &out.session_id}}) {
+    auto v = body.if_contains(field);
+    if (!v) continue;
+    if (!v->is_string() || !IsClientId(v->as_string())) {
+      errors.push_back({field, "1-64 characters of A-Z a-z 0-9 . _ : -"});
+    } else {
+      *target = std::string(v->as_string());
+    }
   }
   if (!errors.empty()) return Invalid("the order request is invalid", std::move(errors));
   return std::nullopt;
@@ -181,6 +203,19 @@ Outcome<CheckoutResult> OrderService::Checkout(const http::Request& caller, cons
   o.shipping_country = Str(req.address, "country");
   o.billing_country = req.billing_country;
   o.client_ip = caller.remote_addr;
+  {
+    object client;
+    if (!req.device_id.empty()) client["device_id"] = req.device_id;
+    if (!req.session_id.empty()) client["session_id"] = req.session_id;
+    if (!caller.client_country.empty()) client["ip_country"] = caller.client_country;
+    if (auto ua = caller.headers.Get("User-Agent")) {
+      std::string printable;
+      for (char c : ua->substr(0, 256))
+        if (c >= 0x20 && c < 0x7f) printable.push_back(c);
+      client["user_agent"] = printable;
+    }
+    o.client_json = json::Dump(client);
+  }
   o.step = std::string(step::kReserve);
   o.step_started_ms = o.next_attempt_ms = now;
   o.idempotency_key = idempotency_key;

@@ -16,7 +16,7 @@ constexpr std::string_view kColumns =
     "payment_status, next_action_json, reservation_id, stock_state, shipment_id, carrier, tracking_number, "
     "fraud_decision, fraud_reasons_json, step, final_status, attempts, next_attempt_at, step_started_at, "
     "shipping, payment_provider, cancel_requested, version, idempotency_key, request_hash, created_at, "
-    "updated_at";
+    "updated_at, client_json";
 
 std::string ItemsJson(const std::vector<Item>& items) {
   boost::json::array a;
@@ -86,6 +86,7 @@ Status Store::Insert(sql::Tx& tx, const Order& o) {
   v.push_back(o.request_hash);
   v.push_back(o.created_ms);
   v.push_back(o.updated_ms);
+  v.push_back(o.client_json);
   std::string params;
   for (size_t i = 1; i <= v.size(); ++i) params += (i > 1 ? ",$" : "$") + std::to_string(i);
   return tx.Exec("INSERT INTO orders (" + std::string(kColumns) + ") VALUES (" + params + ")", v);
@@ -133,6 +134,7 @@ Result<Order> Store::FromRow(const sql::Row& r) {
   o.request_hash = r.Text(i++);
   o.created_ms = r.Int(i++);
   o.updated_ms = r.Int(i++);
+  o.client_json = r.Text(i++);
   return o;
 }
 
