@@ -5,6 +5,7 @@
 
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "platform/http/problem.h"
 #include "platform/http/router.h"
@@ -101,7 +102,7 @@ TEST(SandboxPersistence, ParcelsSurviveARestartAndReachDelivered) {
   {
     sandbox::SandboxServer first(o);
     ASSERT_TRUE(first.Start().ok());
-    auto made = first.simulator().CreateParcel("key-1", "order-1", "ground", 699);
+    auto made = first.simulator().CreateParcel("key-1", "order-1", false, "ground", 699);
     ASSERT_TRUE(made.ok());
     ASSERT_TRUE(made->second);
     tracking = made->first.tracking_number;
@@ -118,11 +119,11 @@ TEST(SandboxPersistence, ParcelsSurviveARestartAndReachDelivered) {
   {
     sandbox::SandboxServer second(o);
     ASSERT_TRUE(second.Start().ok());
-    auto again = second.simulator().CreateParcel("key-1", "order-1", "ground", 699);
+    auto again = second.simulator().CreateParcel("key-1", "order-1", false, "ground", 699);
     ASSERT_TRUE(again.ok());
     EXPECT_FALSE(again->second);
     EXPECT_EQ(again->first.tracking_number, tracking);
-    auto fresh = second.simulator().CreateParcel("key-2", "order-2", "ground", 699);
+    auto fresh = second.simulator().CreateParcel("key-2", "order-2", false, "ground", 699);
     ASSERT_TRUE(fresh.ok());
     EXPECT_TRUE(fresh->second);
     other = fresh->first.tracking_number;
@@ -158,13 +159,49 @@ TEST(SandboxPersistence, ParcelsSurviveARestartAndReachDelivered) {
   third.Stop();
 }
 
+TEST(SandboxPersistence, RemoteAreaParcelsTravelSlowlyAndStaySlowAfterARestart) {
+  DataDir dir("carrier-remote", {}, DataDir::Cleanup::kRemove);
+  auto db = sql::Open("sqlite://" + (dir.path() / "carrier_rapidship.db").string());
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  Receiver rx;
+  sandbox::SandboxOptions o{.kind = sandbox::Kind::kRapidship,
+                            .step = Millis(40),
+                            .webhook_url = rx.url(),
+                            .secret = "s",
+                            .database = db->get()};
+  std::string near, remote;
+  {
+    sandbox::SandboxServer first(o);
+    ASSERT_TRUE(first.Start().ok());
+    near = first.simulator()
+               .CreateParcel("k-near", "order-near", sandbox::IsRemoteArea("10115"), "ground", 699)
+               ->first.tracking_number;
+    auto far =
+        first.simulator().CreateParcel("k-far", "order-far", sandbox::IsRemoteArea("99701"), "ground", 699);
+    ASSERT_TRUE(far.ok());
+    EXPECT_TRUE(far->first.remote_area);
+    remote = far->first.tracking_number;
+    ASSERT_TRUE(WaitUntil([&] { return rx.Accepted(near, "delivered"); }));
+    EXPECT_EQ(first.simulator().Find(remote)->stage, sandbox::Stage::kLabelCreated);
+    first.Stop();
+  }
+  sandbox::SandboxServer second(o);
+  ASSERT_TRUE(second.Start().ok());
+  auto parcel = second.simulator().Find(remote);
+  ASSERT_TRUE(parcel.has_value());
+  EXPECT_TRUE(parcel->remote_area);
+  std::this_thread::sleep_for(Millis(200));
+  EXPECT_EQ(second.simulator().Find(remote)->stage, sandbox::Stage::kLabelCreated);
+  second.Stop();
+}
+
 TEST(SandboxPersistence, WithoutADatabaseParcelsAreInMemory) {
   sandbox::SandboxOptions o{.kind = sandbox::Kind::kCargoline, .secret = "s"};
   std::string tracking;
   {
     sandbox::SandboxServer first(o);
     ASSERT_TRUE(first.Start().ok());
-    auto made = first.simulator().CreateParcel("key-1", "order-1", "ECONOMY", 500);
+    auto made = first.simulator().CreateParcel("key-1", "order-1", false, "ECONOMY", 500);
     ASSERT_TRUE(made.ok());
     tracking = made->first.tracking_number;
     EXPECT_TRUE(first.simulator().Find(tracking).has_value());

@@ -62,7 +62,8 @@ Status AddCargolineRoutes(http::Router& router, Simulator& sim) {
     if (Get(f, "country").empty() || Get(f, "postcode").empty() || price < 0)
       return Form(422, {{"error", "country, postcode and weight_kg are required"}});
     std::string product = Get(f, "product").empty() ? "ECONOMY" : Get(f, "product");
-    auto made = sim.CreateParcel(reference, Get(f, "order_ref"), product, price);
+    auto made =
+        sim.CreateParcel(reference, Get(f, "order_ref"), IsRemoteArea(Get(f, "postcode")), product, price);
     if (!made.ok()) return Form(503, {{"error", "consignment could not be stored; retry"}});
     const auto& [parcel, created] = *made;
     return Form(created ? 201 : 200, {{"awb", parcel.tracking_number},

@@ -37,6 +37,13 @@ int64_t Weight(const object& o) {
   return grams;
 }
 
+std::string PostalCode(const object& o) {
+  auto to = o.if_contains("to");
+  if (!to || !to->is_object()) return "";
+  auto c = to->as_object().if_contains("postal_code");
+  return c && c->is_string() ? std::string(c->as_string()) : "";
+}
+
 std::string Country(const object& o) {
   auto to = o.if_contains("to");
   if (!to || !to->is_object()) return "";
@@ -88,8 +95,9 @@ Status AddRapidshipRoutes(http::Router& router, Simulator& sim) {
       return http::Problem(422, "service (ground|express), to.country and parcel weights are required");
     auto ref = o.if_contains("reference");
     int64_t price = GroundPrice(grams) * (svc == "express" ? 2 : 1);
-    auto made = sim.CreateParcel(std::string(*key),
-                                 ref && ref->is_string() ? std::string(ref->as_string()) : "", svc, price);
+    auto made =
+        sim.CreateParcel(std::string(*key), ref && ref->is_string() ? std::string(ref->as_string()) : "",
+                         IsRemoteArea(PostalCode(o)), svc, price);
     if (!made.ok()) return http::Problem(503, "shipment could not be stored; retry with the same key");
     const auto& [parcel, created] = *made;
     return http::Response::Json(created ? 201 : 200, json::Dump(ParcelJson(parcel)));

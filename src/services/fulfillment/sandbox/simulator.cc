@@ -35,6 +35,8 @@ CREATE TABLE sandbox_parcels (
 );
 )sql",
      "", ""},
+    {2, "remote_area", "ALTER TABLE sandbox_parcels ADD COLUMN remote_area BIGINT NOT NULL DEFAULT 0;", "",
+     ""},
 };
 
 int64_t WallMillis() {
@@ -115,9 +117,10 @@ Status Simulator::Start() {
 }
 
 Status Simulator::Load() {
-  EMP_ASSIGN_OR_RETURN(sql::ResultSet rs,
-                       db_->Query("SELECT tracking_number, idempotency_key, id, reference, service, price, "
-                                  "label_url, stage, stage_ms, acked_stage FROM sandbox_parcels"));
+  EMP_ASSIGN_OR_RETURN(
+      sql::ResultSet rs,
+      db_->Query("SELECT tracking_number, idempotency_key, id, reference, service, price, "
+                 "label_url, stage, stage_ms, acked_stage, remote_area FROM sandbox_parcels"));
   SteadyTime now = std::chrono::steady_clock::now();
   int64_t wall = WallMillis();
   for (const sql::Row& r : rs.rows) {
@@ -127,10 +130,12 @@ Status Simulator::Load() {
              .service = r.Text(4),
              .price = r.Int(5),
              .label_url = r.Text(6),
-             .stage = static_cast<Stage>(std::clamp<int64_t>(r.Int(7), 0, 3))};
+             .stage = static_cast<Stage>(std::clamp<int64_t>(r.Int(7), 0, 3)),
+             .remote_area = r.Int(10) != 0};
     int64_t stage_ms = r.Int(8);
     // The parcel spends what remains of its step in its stage, as if the sandbox had kept running.
-    Millis left = std::clamp(options_.step - Millis(wall - stage_ms), Millis(0), options_.step);
+    const Millis step = StepOf(p);
+    Millis left = std::clamp(step - Millis(wall - stage_ms), Millis(0), step);
     by_key_[r.Text(1)] = p.tracking_number;
     parcels_[p.tracking_number] = Tracked{p, now + left, stage_ms};
     if (r.Int(9) < static_cast<int64_t>(p.stage)) EnqueueLocked(p, stage_ms, now);
@@ -148,8 +153,17 @@ void Simulator::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool IsRemoteArea(std::string_view postal_code) {
+  return postal_code.starts_with("99");
+}
+
+Millis Simulator::StepOf(const Parcel& p) const {
+  return p.remote_area ? options_.step * kRemoteAreaFactor : options_.step;
+}
+
 Result<std::pair<Parcel, bool>> Simulator::CreateParcel(const std::string& key, const std::string& reference,
-                                                        const std::string& service, int64_t price) {
+                                                        bool remote_area, const std::string& service,
+                                                        int64_t price) {
   std::lock_guard lock(mu_);
   if (auto it = by_key_.find(key); it != by_key_.end())
     return std::pair{parcels_.at(it->second).parcel, false};
@@ -161,22 +175,23 @@ Result<std::pair<Parcel, bool>> Simulator::CreateParcel(const std::string& key, 
   p.reference = reference;
   p.service = service;
   p.price = price;
+  p.remote_area = remote_area;
   p.label_url = public_url_ + "/labels/" + p.tracking_number + ".pdf";
   int64_t stage_ms = WallMillis();
   if (db_) {
     // Stored before it is acknowledged, as a carrier does: a retried key finds it after a restart.
     EMP_RETURN_IF_ERROR(
         db_->Query("INSERT INTO sandbox_parcels (tracking_number, idempotency_key, id, reference, "
-                   "service, price, label_url, stage, stage_ms, acked_stage) "
-                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, -1)",
+                   "service, price, label_url, stage, stage_ms, acked_stage, remote_area) "
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, -1, $10)",
                    {p.tracking_number, key, p.id, p.reference, p.service, p.price, p.label_url,
-                    static_cast<int64_t>(p.stage), stage_ms})
+                    static_cast<int64_t>(p.stage), stage_ms, int64_t{p.remote_area ? 1 : 0}})
             .status());
   }
   ++sequence_;
   SteadyTime now = std::chrono::steady_clock::now();
   by_key_[key] = p.tracking_number;
-  parcels_[p.tracking_number] = Tracked{p, now + options_.step, stage_ms};
+  parcels_[p.tracking_number] = Tracked{p, now + StepOf(p), stage_ms};
   EnqueueLocked(p, stage_ms, now);
   cv_.notify_all();
   return std::pair{p, true};
@@ -316,14 +331,14 @@ void Simulator::Loop() {
     SteadyTime now = std::chrono::steady_clock::now();
     if (mode_ == "paused") {
       // Resuming continues each parcel a full step later, not all at once.
-      for (auto& [_, t] : parcels_) t.next_at = std::max(t.next_at, now + options_.step);
+      for (auto& [_, t] : parcels_) t.next_at = std::max(t.next_at, now + StepOf(t.parcel));
       continue;
     }
     std::vector<Tracked> advanced;
     for (auto& [_, t] : parcels_) {
       if (t.parcel.stage == Stage::kDelivered || t.next_at > now) continue;
       t.parcel.stage = static_cast<Stage>(static_cast<int>(t.parcel.stage) + 1);
-      t.next_at = now + options_.step;
+      t.next_at = now + StepOf(t.parcel);
       t.stage_ms = WallMillis();
       EnqueueLocked(t.parcel, t.stage_ms, now);
       if (db_) advanced.push_back(t);

@@ -51,7 +51,13 @@ struct Parcel {
   int64_t price = 0;  // minor units, USD
   std::string label_url;
   Stage stage = Stage::kLabelCreated;
+  // A remote-area destination (postal codes starting "99", as Alaska's 995-999): each stage takes
+  // kRemoteAreaFactor steps, so a sandbox shop has parcels in transit for hours.
+  bool remote_area = false;
 };
+
+inline constexpr int kRemoteAreaFactor = 1200;
+bool IsRemoteArea(std::string_view postal_code);
 
 // One webhook delivery to render: the protocol builds method, target, headers and body, signed
 // with `secret` at `unix_seconds` (re-rendered for every attempt, so retries carry a fresh
@@ -90,7 +96,7 @@ class Simulator {
   // The parcel created for idempotency `key`, creating it (and its label_created webhook) when
   // new; second is true when it was created now. An error when the parcel cannot be stored.
   Result<std::pair<Parcel, bool>> CreateParcel(const std::string& key, const std::string& reference,
-                                               const std::string& service, int64_t price);
+                                               bool remote_area, const std::string& service, int64_t price);
   std::optional<Parcel> Find(const std::string& tracking_number) const;
 
   // Chaos for API calls: sleeps the configured latency, then returns true when this call must
@@ -121,6 +127,7 @@ class Simulator {
   };
   void Loop();
   Status Load();
+  Millis StepOf(const Parcel& p) const;
   void EnqueueLocked(const Parcel& p, int64_t stage_ms, SteadyTime now);
   // Stores the stages reached (advanced) or acknowledged by a 2xx (acked); logs a failure.
   void Persist(const std::vector<Tracked>& advanced, const std::vector<WebhookEvent>& acked);
