@@ -7,8 +7,10 @@
 //   (service) GET  /v1/internal/payments/{id}                   (service) GET  /v1/admin/payments/providers
 //   (admin)   breaker state and health POST /v1/webhooks/payments/{provider}             (public,
 //   HMAC-signed)
+//   GET  /v1/admin/payments/{id}  (admin) the payment and its chargebacks
+//   POST /v1/admin/payments/{id}/chargebacks  (admin) a chargeback the bank reported out of band
 // Events on topic "payment", key = order id: payment.authorized, payment.captured, payment.voided,
-// payment.refunded, payment.failed, payment.action_completed.
+// payment.refunded, payment.failed, payment.action_completed, payment.chargeback.
 #pragma once
 
 #include <string_view>

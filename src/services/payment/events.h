@@ -21,6 +21,9 @@ namespace emporium::payment {
 // payment.<type> {"payment_id","order_id","amount","currency","provider","status","captured",
 // "refunded", plus "decline_code" when set and "refund_amount" for refunds}.
 Status AddPaymentEvent(sql::Tx& tx, const std::string& type, const Payment& p, int64_t refund_amount = 0);
+// payment.chargeback {"payment_id","order_id","provider","amount","currency","reason",
+// "provider_reason","dispute_id","at"} (at: RFC 3339, when we recorded it).
+Status AddChargebackEvent(sql::Tx& tx, const Chargeback& c);
 
 using Publisher = bus::OutboxPublisher;
 

@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 
 #include "platform/core/json.h"
+#include "platform/core/rfc3339.h"
 #include "platform/http/problem.h"
 #include "platform/resilience/circuit_breaker.h"
 
@@ -142,6 +143,74 @@ Response Providers(PaymentService& svc) {
   return Json(200, object{{"items", items}});
 }
 
+object ChargebackJson(const Chargeback& c) {
+  object o{{"chargeback_id", c.id},  {"dispute_id", c.dispute_id},
+           {"provider", c.provider}, {"amount", object{{"amount", c.amount}, {"currency", c.currency}}},
+           {"reason", c.reason},     {"provider_reason", c.provider_reason},
+           {"source", c.source},     {"created_at", FormatRfc3339UnixMillis(c.created_at)}};
+  if (!c.note.empty()) o["note"] = c.note;
+  return o;
+}
+
+// Support's view: the payment and its chargebacks.
+Response AdminPayment(PaymentService& svc, const Request& req) {
+  std::string id(*req.PathParam("id"));
+  auto p = svc.Get(id);
+  if (!p.ok()) return Error(p.status(), req);
+  auto cbs = svc.Chargebacks(id);
+  if (!cbs.ok()) return Error(cbs.status(), req);
+  object o = PaymentJson(*p);
+  array items;
+  for (const Chargeback& c : *cbs) items.push_back(ChargebackJson(c));
+  o["chargebacks"] = std::move(items);
+  return Json(200, o);
+}
+
+// POST /v1/admin/payments/{id}/chargebacks {"amount"?, "reason", "note"?}: strict, as documented.
+Response FileChargeback(PaymentService& svc, const Request& req) {
+  auto body = Body(req);
+  if (!body.ok()) return Error(body.status(), req);
+  std::vector<http::FieldError> errors;
+  ChargebackInput in;
+  for (const auto& [k, v] : *body) {
+    if (k == "amount") {
+      if (!v.is_int64() || v.as_int64() <= 0) {
+        errors.push_back({"amount", "must be a positive integer (minor units)"});
+      } else {
+        in.amount = v.as_int64();
+      }
+    } else if (k == "reason") {
+      if (!v.is_string()) {
+        errors.push_back({"reason", "must be a string"});
+      } else {
+        in.reason = std::string(v.as_string());
+      }
+    } else if (k == "note") {
+      if (!v.is_string() || v.as_string().size() > 1000) {
+        errors.push_back({"note", "must be a string of at most 1000 characters"});
+      } else {
+        in.note = std::string(v.as_string());
+      }
+    } else {
+      errors.push_back({std::string(k), "unknown field"});
+    }
+  }
+  if (!body->contains("reason")) errors.push_back({"reason", "required"});
+  std::string key(req.headers.Get("Idempotency-Key").value_or(""));
+  if (key.size() > 200) errors.push_back({"Idempotency-Key", "at most 200 characters"});
+  if (!errors.empty()) return http::Problem(422, "the chargeback is invalid", req.path, errors);
+  in.idempotency_key = key;
+  auto r = svc.FileChargeback(std::string(*req.PathParam("id")), in);
+  if (!r.ok()) {
+    if (r.status().code() == Code::kInvalidArgument)
+      return http::Problem(422, r.status().message(), req.path);
+    return Error(r.status(), req);
+  }
+  Response resp = Json(201, ChargebackJson(r->chargeback));
+  if (r->replayed) resp.headers.Set("Idempotent-Replayed", "true");
+  return resp;
+}
+
 }  // namespace
 
 object PaymentJson(const Payment& p) {
@@ -197,9 +266,12 @@ Status AddRoutes(http::Router& r, PaymentService& svc) {
       http::RouteOptions{.access = Access::kAdmin}));
   // Support's view of one payment (an order shows its payment_id); "providers" above wins.
   EMP_RETURN_IF_ERROR(r.Add(
-      http::Method::kGet, "/v1/admin/payments/{id}",
-      [&svc](Request& q) { return Respond(svc.Get(std::string(*q.PathParam("id"))), q); },
+      http::Method::kGet, "/v1/admin/payments/{id}", [&svc](Request& q) { return AdminPayment(svc, q); },
       http::RouteOptions{.access = Access::kAdmin}));
+  // A chargeback the bank reported out of band (a letter), not through the provider.
+  EMP_RETURN_IF_ERROR(r.Add(
+      http::Method::kPost, "/v1/admin/payments/{id}/chargebacks",
+      [&svc](Request& q) { return FileChargeback(svc, q); }, http::RouteOptions{.access = Access::kAdmin}));
   return r.Add(http::Method::kPost, "/v1/webhooks/payments/{provider}", [&svc](Request& q) {
     auto res = svc.HandleWebhook(std::string(*q.PathParam("provider")), q);
     if (!res.ok()) {

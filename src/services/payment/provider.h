@@ -64,15 +64,25 @@ struct WebhookEvent {
     kCaptured,
     kVoided,
     kRefunded,
-    kIgnored,  // a type we do not act on
+    kDisputed,  // the cardholder disputed a captured payment (a chargeback)
+    kIgnored,   // a type we do not act on
   };
   std::string id;  // unique per provider: the replay-protection key
   Kind kind = Kind::kIgnored;
   std::string type;          // the provider's own event type
-  std::string provider_ref;  // what our payments row holds as provider_ref
-  std::string order_id;
+  std::string provider_ref;  // what our payments row holds as provider_ref or capture_ref
+  std::string order_id;      // empty when the provider's message does not carry our reference
   int64_t amount = 0;
+  // kDisputed only.
+  std::string dispute_id;       // the provider's id of the dispute
+  std::string currency;         // of the disputed amount
+  std::string reason;           // normalized: see kChargebackReasons
+  std::string provider_reason;  // the provider's own reason code
 };
+
+// Chargeback reasons as payment normalizes them from every provider's vocabulary.
+inline constexpr std::string_view kChargebackReasons[] = {"fraudulent", "unrecognized",
+                                                          "product_not_received", "duplicate", "other"};
 
 struct WebhookPolicy {
   SystemTime now;

@@ -384,6 +384,7 @@ Result<WebhookResult> PaymentService::HandleWebhook(const std::string& name, con
   EMP_ASSIGN_OR_RETURN(
       WebhookEvent ev,
       provider->ParseWebhook(req, WebhookPolicy{clock_.WallNow(), options_.webhook_tolerance}));
+  if (ev.kind == WebhookEvent::Kind::kDisputed) return RecordDispute(name, ev);
   WebhookResult out{ev.id, false};
   int64_t now = NowMs();
 

@@ -1,6 +1,10 @@
 // Payment domain logic, free of HTTP types except the webhook request it verifies: tokenization
-// across providers, authorization with routing, breakers and failover, capture/void/refund, the
-// webhook inbox, and the sweeper that voids late ("orphan") authorizations.
+// across providers, authorization with routing, breakers and failover, capture/void/refund,
+// chargebacks (from the providers' dispute webhooks or entered by an admin), the webhook inbox,
+// and the sweeper that voids late ("orphan") authorizations.
+//
+// A chargeback changes no payment status and no order: it is recorded and published as
+// payment.chargeback (a label for the fraud model), once per provider dispute.
 //
 // Invariant: never two successful authorizations for one order. One payments row per order
 // (UNIQUE order_id) is claimed with a lease before any provider is called; each provider gets
@@ -56,6 +60,19 @@ struct WebhookResult {
   bool duplicate = false;
 };
 
+// A chargeback reported out of band (the bank's letter).
+struct ChargebackInput {
+  std::optional<int64_t> amount;  // default: what is left (captured less refunds and chargebacks)
+  std::string reason;             // one of kChargebackReasons
+  std::string note;
+  std::string idempotency_key;  // optional; a repeat with the same key replays the first answer
+};
+
+struct ChargebackResult {
+  Chargeback chargeback;
+  bool replayed = false;
+};
+
 class PaymentService {
  public:
   // providers: enabled providers by name, in their configured order.
@@ -77,6 +94,11 @@ class PaymentService {
   Result<Payment> Get(const std::string& payment_id);
   // kNotFound for an unknown provider, kUnauthenticated for a bad signature or timestamp.
   Result<WebhookResult> HandleWebhook(const std::string& provider, const http::Request& req);
+  // kNotFound for an unknown payment; kInvalidArgument for a bad reason, nothing captured, an
+  // amount above what is left, or an idempotency key used with another request.
+  Result<ChargebackResult> FileChargeback(const std::string& payment_id, const ChargebackInput& in);
+  // The payment's chargebacks, oldest first (empty for an unknown payment).
+  Result<std::vector<Chargeback>> Chargebacks(const std::string& payment_id);
   // Abandons pending payments whose lease ran out more than abandon_after ago, and voids
   // authorizations held by providers whose attempt was uncertain; returns how many were voided.
   int SweepOrphans();
@@ -93,6 +115,9 @@ class PaymentService {
   // whatever it may have authorized; no-op when someone resumed it meanwhile.
   Result<Payment> Abandon(Payment p);
   Result<Payment> Load(const std::string& id);
+  // A provider's dispute webhook: records the chargeback and its event once per dispute; a
+  // dispute for a payment we do not know is acknowledged and logged.
+  Result<WebhookResult> RecordDispute(const std::string& provider, const WebhookEvent& ev);
 
   sql::Database& db_;
   std::vector<std::unique_ptr<Provider>> providers_;

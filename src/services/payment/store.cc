@@ -88,6 +88,29 @@ CREATE TABLE payment_webhook_inbox (
 );
 )sql",
        "", ""},
+      {2, "create_chargebacks",
+       R"sql(
+CREATE TABLE payment_chargebacks (
+  id TEXT PRIMARY KEY,
+  payment_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  dispute_id TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  currency TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  provider_reason TEXT NOT NULL,
+  source TEXT NOT NULL,
+  note TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (provider, dispute_id),
+  UNIQUE (payment_id, idempotency_key)
+);
+CREATE INDEX payments_provider_ref ON payments (provider, provider_ref);
+CREATE INDEX payments_capture_ref ON payments (provider, capture_ref);
+)sql",
+       "", ""},
   };
   return kMigrations;
 }
@@ -217,6 +240,67 @@ Status InsertRefund(sql::Tx& tx, const RefundRow& r, int64_t now_ms) {
 
 Status MarkRefundSucceeded(sql::Tx& tx, const std::string& refund_id) {
   return tx.Exec("UPDATE payment_refunds SET status = 'succeeded' WHERE id = $1", {refund_id});
+}
+
+namespace {
+
+constexpr std::string_view kChargebackColumns =
+    "id, payment_id, order_id, provider, dispute_id, amount, currency, reason, provider_reason, source, "
+    "note, "
+    "idempotency_key, created_at";
+
+Result<std::vector<Chargeback>> Chargebacks(sql::Tx& tx, const std::string& where,
+                                            std::vector<sql::Value> args) {
+  EMP_ASSIGN_OR_RETURN(sql::ResultSet rs,
+                       tx.Query("SELECT " + std::string(kChargebackColumns) +
+                                    " FROM payment_chargebacks WHERE " + where + " ORDER BY created_at, id",
+                                args));
+  std::vector<Chargeback> out;
+  for (const sql::Row& r : rs.rows) {
+    out.push_back(Chargeback{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5), r.Text(6),
+                             r.Text(7), r.Text(8), r.Text(9), r.Text(10), r.Text(11), r.Int(12)});
+  }
+  return out;
+}
+
+Result<std::optional<Chargeback>> FirstOf(Result<std::vector<Chargeback>> all) {
+  if (!all.ok()) return all.status();
+  if (all->empty()) return std::optional<Chargeback>();
+  return std::optional<Chargeback>(std::move(all->front()));
+}
+
+}  // namespace
+
+Result<std::optional<Chargeback>> ChargebackByDispute(sql::Tx& tx, const std::string& provider,
+                                                      const std::string& dispute_id) {
+  return FirstOf(Chargebacks(tx, "provider = $1 AND dispute_id = $2", {provider, dispute_id}));
+}
+
+Result<std::optional<Chargeback>> ChargebackByKey(sql::Tx& tx, const std::string& payment_id,
+                                                  const std::string& key) {
+  return FirstOf(Chargebacks(tx, "payment_id = $1 AND idempotency_key = $2", {payment_id, key}));
+}
+
+Result<std::vector<Chargeback>> ChargebacksOf(sql::Tx& tx, const std::string& payment_id) {
+  return Chargebacks(tx, "payment_id = $1", {payment_id});
+}
+
+Status InsertChargeback(sql::Tx& tx, const Chargeback& c) {
+  return tx.Exec("INSERT INTO payment_chargebacks (" + std::string(kChargebackColumns) +
+                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 {c.id, c.payment_id, c.order_id, c.provider, c.dispute_id, c.amount, c.currency, c.reason,
+                  c.provider_reason, c.source, c.note, c.idempotency_key, c.created_at});
+}
+
+Result<std::optional<Payment>> PaymentByProviderRef(sql::Tx& tx, const std::string& provider,
+                                                    const std::string& ref) {
+  EMP_ASSIGN_OR_RETURN(
+      sql::ResultSet rs,
+      tx.Query("SELECT " + std::string(kPaymentColumns) +
+                   " FROM payments WHERE provider = $1 AND (provider_ref = $2 OR capture_ref = $2)",
+               {provider, ref}));
+  if (rs.rows.empty()) return std::optional<Payment>();
+  return std::optional<Payment>(FromRow(rs.rows[0]));
 }
 
 Result<bool> RecordWebhook(sql::Tx& tx, const std::string& provider, const std::string& event_id,

@@ -1,7 +1,7 @@
 // Payment's tables (its own database): stored methods and their per-provider tokens, payments
-// (one per order), provider attempts (for the "never two authorizations" checks), refunds, and
-// the webhook inbox (replay protection). No card number is ever a column. Functions taking a Tx
-// run inside the caller's transaction. Thread-safety: as sql::Database.
+// (one per order), provider attempts (for the "never two authorizations" checks), refunds,
+// chargebacks, and the webhook inbox (replay protection). No card number is ever a column. Functions taking a
+// Tx run inside the caller's transaction. Thread-safety: as sql::Database.
 #pragma once
 
 #include <cstdint>
@@ -86,6 +86,35 @@ Result<std::optional<RefundRow>> RefundByKey(sql::Tx& tx, const std::string& pay
                                              const std::string& key);
 Status InsertRefund(sql::Tx& tx, const RefundRow& r, int64_t now_ms);
 Status MarkRefundSucceeded(sql::Tx& tx, const std::string& refund_id);
+
+// A disputed payment: from the provider's dispute webhook (source "provider", dispute_id the
+// provider's), or entered by an admin from the bank's letter (source "admin", dispute_id our id).
+struct Chargeback {
+  std::string id;  // cb_…
+  std::string payment_id;
+  std::string order_id;
+  std::string provider;
+  std::string dispute_id;  // unique per provider
+  int64_t amount = 0;
+  std::string currency;
+  std::string reason;           // normalized (kChargebackReasons)
+  std::string provider_reason;  // the provider's own code; empty for an admin's
+  std::string source;           // provider, admin
+  std::string note;
+  std::string idempotency_key;  // unique per payment
+  int64_t created_at = 0;
+};
+
+Result<std::optional<Chargeback>> ChargebackByDispute(sql::Tx& tx, const std::string& provider,
+                                                      const std::string& dispute_id);
+Result<std::optional<Chargeback>> ChargebackByKey(sql::Tx& tx, const std::string& payment_id,
+                                                  const std::string& key);
+// A payment's chargebacks, oldest first.
+Result<std::vector<Chargeback>> ChargebacksOf(sql::Tx& tx, const std::string& payment_id);
+Status InsertChargeback(sql::Tx& tx, const Chargeback& c);
+// The payment at `provider` whose provider_ref or capture_ref is `ref`.
+Result<std::optional<Payment>> PaymentByProviderRef(sql::Tx& tx, const std::string& provider,
+                                                    const std::string& ref);
 
 // Records a webhook event id; false when it was already recorded (a replay).
 Result<bool> RecordWebhook(sql::Tx& tx, const std::string& provider, const std::string& event_id,

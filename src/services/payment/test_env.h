@@ -65,10 +65,7 @@ class Env {
     so.access_log = true;
     server_ = std::make_unique<http::Server>(so, rt().router(), server_metrics_);
     EMP_RETURN_IF_ERROR(server_->Start());
-    for (size_t i = 0; i < sandboxes_.size(); ++i) {
-      sandboxes_[i]->set_webhook_url("http://127.0.0.1:" + std::to_string(server_->port()) +
-                                     "/v1/webhooks/payments/" + kProviders[i]);
-    }
+    for (size_t i = 0; i < sandboxes_.size(); ++i) sandboxes_[i]->set_webhook_url(WebhookUrl(kProviders[i]));
     return Status::Ok();
   }
 
@@ -78,14 +75,20 @@ class Env {
     }
     std::abort();
   }
-  // Restarts a sandbox on the same ledger database (and a new port).
+  // Restarts a sandbox on the same ledger database (and a new port), its webhooks still to us.
   void RestartSandbox(std::string_view name) {
     for (size_t i = 0; i < 3; ++i) {
       if (name != kProviders[i]) continue;
       sandboxes_[i]->Stop();
       sandboxes_[i] = Make(kProviders[i], *dbs_[i]);
+      if (server_) sandboxes_[i]->set_webhook_url(WebhookUrl(kProviders[i]));
       EXPECT_TRUE(sandboxes_[i]->Start().ok());
     }
+  }
+  // Where the payment module takes a provider's webhooks (once started).
+  std::string WebhookUrl(std::string_view provider) const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + "/v1/webhooks/payments/" +
+           std::string(provider);
   }
 
   http::Response Call(http::Method method, const std::string& target, const std::string& subject,
@@ -145,13 +148,18 @@ class Env {
 
   // POST <sandbox>/control.
   void Control(std::string_view provider, const boost::json::object& body) {
+    http::Response r = ControlAnswer(provider, body);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  http::Response ControlAnswer(std::string_view provider, const boost::json::object& body) {
     http::Request req;
     req.method = http::Method::kPost;
     req.target = "/control";
     req.body = json::Dump(body);
     req.headers.Set("Content-Type", "application/json");
     auto r = client_.Send(sandbox(provider).base_url(), req, SystemClock::Get().Now() + Millis(5000));
-    ASSERT_TRUE(r.ok() && r->status == 200);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : http::Response{};
   }
   // GET an absolute URL (a redirect/step-up page).
   http::Response Visit(const std::string& url) {
@@ -209,6 +217,7 @@ class Env {
     o.api_key = paysim::DefaultApiKey(name);
     o.webhook_secret = paysim::DefaultWebhookSecret(name);
     o.slow_card_delay = Millis(1500);
+    o.dispute_delay = Millis(400);
     o.access_log = true;
     if (name == "intents") return paysim::NewIntentsSandbox(o, db, SystemClock::Get());
     if (name == "acquirer") return paysim::NewAcquirerSandbox(o, db, SystemClock::Get());

@@ -15,6 +15,14 @@ using boost::json::object;
 
 constexpr std::string_view kMerchant = "Emporium";
 
+// refusalReasonCode → payment's decline code.
+std::string DeclineCode(const std::string& refusal_code) {
+  if (refusal_code == "12") return "insufficient_funds";
+  if (refusal_code == "6") return "expired_card";
+  if (refusal_code == "24") return "incorrect_cvc";
+  return "card_declined";
+}
+
 class AcquirerProvider final : public Provider {
  public:
   AcquirerProvider(ProviderConfig c, http::HttpClient& client) : t_(std::move(c), client) {}
@@ -59,14 +67,35 @@ class AcquirerProvider final : public Provider {
       if (auto a = o.if_contains("action"); a && a->is_object()) out.action_url = Str(a->as_object(), "url");
     } else if (result == "Refused") {
       out.outcome = AuthOutcome::kDeclined;
-      out.decline_code =
-          Str(o, "refusalReason") == "Not enough balance" ? "insufficient_funds" : "card_declined";
+      out.decline_code = DeclineCode(Str(o, "refusalReasonCode"));
     } else {
       // "Error": the acquirer could not process it; nothing is known about the card.
       return Unavailable(name() + ": " +
                          (Str(o, "refusalReason").empty() ? result : Str(o, "refusalReason")));
     }
     return out;
+  }
+
+  // CHARGEBACK: pspReference the dispute's, originalReference the payment's; the scheme's
+  // reason code (Visa 10.x fraud, 12.6.x duplicate, 13.1 not received; Mastercard 4837/4863/
+  // 4834/4855) in additionalData.chargebackReasonCode, its text in reason.
+  static void FromChargeback(const object& n, const object* extra, WebhookEvent& e) {
+    e.kind = WebhookEvent::Kind::kDisputed;
+    e.dispute_id = Str(n, "pspReference");
+    e.provider_ref = Str(n, "originalReference");
+    if (auto a = n.if_contains("amount"); a && a->is_object()) e.currency = Str(a->as_object(), "currency");
+    std::string code = extra ? Str(*extra, "chargebackReasonCode") : "";
+    e.provider_reason = code.empty() ? Str(n, "reason") : code;
+    if (code.rfind("10.", 0) == 0 || code == "4837" || code == "4840" || code == "4870" || code == "4871")
+      e.reason = "fraudulent";
+    else if (code == "4863")
+      e.reason = "unrecognized";
+    else if (code == "13.1" || code == "4855")
+      e.reason = "product_not_received";
+    else if (code.rfind("12.6", 0) == 0 || code == "4834")
+      e.reason = "duplicate";
+    else
+      e.reason = "other";
   }
 
   Result<AuthorizeResult> AuthorizeApproved(const std::string&, const std::string&) override {
@@ -148,6 +177,8 @@ class AcquirerProvider final : public Provider {
       e.kind = WebhookEvent::Kind::kVoided;
     else if (code == "REFUND" && success)
       e.kind = WebhookEvent::Kind::kRefunded;
+    else if (code == "CHARGEBACK")
+      FromChargeback(n, extra, e);
     return e;
   }
 

@@ -142,6 +142,8 @@ class IntentsProvider final : public Provider {
       e.kind = WebhookEvent::Kind::kVoided;
     else if (e.type == "charge.refunded")
       e.kind = WebhookEvent::Kind::kRefunded;
+    else if (e.type == "charge.dispute.created")
+      FromDispute(pi, e);
     return e;
   }
 
@@ -155,6 +157,19 @@ class IntentsProvider final : public Provider {
     if (!key.empty()) headers.emplace_back("Idempotency-Key", key);
     return t_.Send(http::Method::kPost, path, http::FormEncode(fields), "application/x-www-form-urlencoded",
                    headers);
+  }
+
+  // data.object is a dispute: {id: dp_…, amount, currency, reason, payment_intent, charge}.
+  static void FromDispute(const object& dp, WebhookEvent& e) {
+    e.kind = WebhookEvent::Kind::kDisputed;
+    e.dispute_id = Str(dp, "id");
+    e.provider_ref = Str(dp, "payment_intent");
+    e.currency = Str(dp, "currency");
+    e.provider_reason = Str(dp, "reason");
+    e.reason = "other";  // general, credit_not_processed, product_unacceptable, subscription_canceled…
+    for (std::string_view r : {"fraudulent", "unrecognized", "product_not_received", "duplicate"}) {
+      if (e.provider_reason == r) e.reason = std::string(r);
+    }
   }
 
   static std::string ErrorMessage(const object& o, std::string fallback) {

@@ -1,8 +1,7 @@
 #include "services/payment/providers/transport.h"
 
-#include <ctime>
-
 #include "platform/core/json.h"
+#include "platform/core/rfc3339.h"
 
 namespace emporium::payment {
 
@@ -22,20 +21,9 @@ Result<http::Response> Transport::Send(http::Method method, std::string target, 
 }
 
 Result<SystemTime> ParseRfc3339(std::string_view s) {
-  std::tm tm{};
-  int y, mo, d, h, mi, sec;
-  std::string str(s);
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6) {
-    return InvalidArgument("not an RFC 3339 time");
-  }
-  if (str.back() != 'Z' && str.find("+00:00") == std::string::npos) return InvalidArgument("time is not UTC");
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  std::optional<int64_t> ms = ParseRfc3339UnixMillis(s);
+  if (!ms) return InvalidArgument("not an RFC 3339 time");
+  return SystemTime(std::chrono::milliseconds(*ms));
 }
 
 boost::json::object BodyObject(const http::Response& resp) {

@@ -100,7 +100,7 @@ class WalletProvider final : public Provider {
       }
       out.outcome = AuthOutcome::kDeclined;
       out.provider_ref = order_id;
-      out.decline_code = issue == "INSUFFICIENT_FUNDS" ? "insufficient_funds" : "card_declined";
+      out.decline_code = DeclineCode(issue, o);
       return out;
     }
     if (r.status != 201) return FailedPrecondition(name() + ": " + Issue(o));
@@ -212,6 +212,8 @@ class WalletProvider final : public Provider {
       e.kind = WebhookEvent::Kind::kVoided;
     else if (e.type == "PAYMENT.CAPTURE.REFUNDED")
       e.kind = WebhookEvent::Kind::kRefunded;
+    else if (e.type == "CUSTOMER.DISPUTE.CREATED")
+      FromDispute(r, e);
     return e;
   }
 
@@ -224,6 +226,47 @@ class WalletProvider final : public Provider {
     auto headers = Auth();
     if (!key.empty()) headers.emplace_back("PayPal-Request-Id", key);
     return t_.Send(http::Method::kPost, path, json::Dump(body), "application/json", headers);
+  }
+
+  static std::string DeclineCode(const std::string& issue, const object& answer) {
+    if (issue == "INSUFFICIENT_FUNDS") return "insufficient_funds";
+    if (issue == "CARD_EXPIRED") return "expired_card";
+    // The processor's CVV result N: the security code did not match.
+    if (auto pr = answer.if_contains("processor_response");
+        pr && pr->is_object() && Str(pr->as_object(), "cvv_code") == "N") {
+      return "incorrect_cvc";
+    }
+    return "card_declined";
+  }
+
+  // CUSTOMER.DISPUTE.CREATED: {dispute_id, reason, dispute_amount, disputed_transactions[
+  // {seller_transaction_id: our capture id, custom: our reference}]}.
+  static void FromDispute(const object& r, WebhookEvent& e) {
+    e.kind = WebhookEvent::Kind::kDisputed;
+    e.dispute_id = Str(r, "dispute_id");
+    e.provider_reason = Str(r, "reason");
+    e.provider_ref.clear();
+    e.order_id.clear();
+    if (auto txs = r.if_contains("disputed_transactions");
+        txs && txs->is_array() && !txs->as_array().empty() && txs->as_array()[0].is_object()) {
+      const object& t = txs->as_array()[0].as_object();
+      e.provider_ref = Str(t, "seller_transaction_id");
+      e.order_id = Str(t, "custom");
+    }
+    if (auto a = r.if_contains("dispute_amount"); a && a->is_object()) {
+      e.currency = Str(a->as_object(), "currency_code");
+      auto m = MinorAmount(Str(a->as_object(), "value"), e.currency);
+      if (m.ok()) e.amount = *m;
+    }
+    const std::string& p = e.provider_reason;
+    if (p == "UNAUTHORISED")
+      e.reason = "fraudulent";
+    else if (p == "MERCHANDISE_OR_SERVICE_NOT_RECEIVED")
+      e.reason = "product_not_received";
+    else if (p == "DUPLICATE_TRANSACTION")
+      e.reason = "duplicate";
+    else
+      e.reason = "other";
   }
 
   static std::string Issue(const object& o) {

@@ -1,7 +1,8 @@
 // Synchronous authorise/capture simulator (acquirer-style JSON API): X-API-Key, resultCode
 // Authorised/Refused/Error/RedirectShopper, modifications answer "received", and notification
 // webhooks {"live":"false","notificationItems":[{"NotificationRequestItem":{...,
-// "additionalData":{"hmacSignature":base64url(HMAC-SHA256(secret, signing string))}}}]}.
+// "additionalData":{"hmacSignature":base64url(HMAC-SHA256(secret, signing string))}}}]};
+// a dispute is a CHARGEBACK item with the scheme's reason code.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -35,11 +36,38 @@ std::string StrField(const object& o, std::string_view k) {
 class AcquirerSandbox final : public Sandbox {
  public:
   using Sandbox::Sandbox;
+  // Stops first: the dispute timer calls EmitDispute, which must not outlive this class.
+  ~AcquirerSandbox() override { Stop(); }
 
  protected:
   std::string_view IdempotencyHeader() const override { return "Idempotency-Key"; }
   Response InjectedFailure() const override {
     return Error(500, "905", "Payment details are not supported (injected failure)", "internal");
+  }
+  std::string_view DisputeIdPrefix() const override { return ""; }
+
+  // A CHARGEBACK notification: pspReference the dispute's, originalReference the payment's, the
+  // scheme's reason code in additionalData (Visa's for the test cards; Mastercard has the one
+  // code for "does not recognize").
+  void EmitDispute(const LedgerEntry& e) override {
+    struct Code {
+      std::string_view reason, code, text, scheme;
+    };
+    static constexpr Code kCodes[] = {
+        {"fraudulent", "10.4", "Other Fraud-Card Absent Environment", "visa"},
+        {"unrecognized", "4863", "Cardholder Does Not Recognize - Potential Fraud", "mc"},
+        {"product_not_received", "13.1", "Merchandise/Services Not Received", "visa"},
+        {"duplicate", "12.6.1", "Duplicate Processing", "visa"},
+        {"other", "13.7", "Cancelled Merchandise/Services", "visa"},
+    };
+    Code c = kCodes[4];
+    for (const Code& k : kCodes) {
+      if (k.reason == e.dispute_reason) c = k;
+    }
+    Notify(e, e.dispute_id, e.id, "CHARGEBACK", true, e.disputed, std::string(c.text),
+           object{{"chargebackReasonCode", c.code},
+                  {"chargebackSchemeCode", c.scheme},
+                  {"disputeStatus", "Undefended"}});
   }
 
   Status AddProtocolRoutes(http::Router& r) override {
@@ -68,7 +96,8 @@ class AcquirerSandbox final : public Sandbox {
 
  private:
   void Notify(const LedgerEntry& e, const std::string& psp, const std::string& original,
-              const std::string& code, bool success, int64_t value) {
+              const std::string& code, bool success, int64_t value, const std::string& reason = {},
+              object additional = {}) {
     std::string date = FormatRfc3339(SystemTime(std::chrono::milliseconds(NowUnixMs())));
     std::string success_s = success ? "true" : "false";
     std::string signing = psp + ":" + original + ":" + "Emporium" + ":" + e.reference + ":" +
@@ -81,9 +110,11 @@ class AcquirerSandbox final : public Sandbox {
                 {"merchantAccountCode", "Emporium"},
                 {"merchantReference", e.reference},
                 {"amount", object{{"value", value}, {"currency", e.currency}}},
-                {"eventDate", date},
-                {"additionalData", object{{"hmacSignature", crypto::Base64UrlEncode(crypto::HmacSha256(
-                                                                options().webhook_secret, signing))}}}};
+                {"eventDate", date}};
+    if (!reason.empty()) item["reason"] = reason;
+    additional["hmacSignature"] =
+        crypto::Base64UrlEncode(crypto::HmacSha256(options().webhook_secret, signing));
+    item["additionalData"] = std::move(additional);
     boost::json::array items{object{{"NotificationRequestItem", item}}};
     SendWebhook(json::Dump(object{{"live", "false"}, {"notificationItems", items}}), {});
   }
@@ -132,6 +163,7 @@ class AcquirerSandbox final : public Sandbox {
     switch (card->behaviour) {
       case CardBehaviour::kApprove:
       case CardBehaviour::kSlow:
+      case CardBehaviour::kFraudDispute:
         e.status = "authorized";
         out["resultCode"] = "Authorised";
         break;
@@ -152,6 +184,18 @@ class AcquirerSandbox final : public Sandbox {
         out["resultCode"] = "Refused";
         out["refusalReason"] = "Not enough balance";
         out["refusalReasonCode"] = "12";
+        break;
+      case CardBehaviour::kExpiredCard:
+        e.status = "refused";
+        out["resultCode"] = "Refused";
+        out["refusalReason"] = "Expired Card";
+        out["refusalReasonCode"] = "6";
+        break;
+      case CardBehaviour::kIncorrectCvc:
+        e.status = "refused";
+        out["resultCode"] = "Refused";
+        out["refusalReason"] = "CVC Declined";
+        out["refusalReasonCode"] = "24";
         break;
       case CardBehaviour::kProcessingError:
         e.status = "refused";
@@ -177,6 +221,7 @@ class AcquirerSandbox final : public Sandbox {
     }
     e->status = "captured";
     e->captured = value;
+    ScheduleFraudDispute(*e);
     if (!Put(*e).ok()) return Error(500, "901", "ledger unavailable", "internal");
     std::string psp = NewId("");
     Notify(*e, psp, e->id, "CAPTURE", true, value);

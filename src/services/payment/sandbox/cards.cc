@@ -8,6 +8,9 @@ CardBehaviour BehaviourOf(std::string_view number) {
   if (number == "4000002500003155") return CardBehaviour::kStepUp;
   if (number == "4000000000000119") return CardBehaviour::kProcessingError;
   if (number == "4000000000001000") return CardBehaviour::kSlow;
+  if (number == "4000000000000069") return CardBehaviour::kExpiredCard;
+  if (number == "4000000000000127") return CardBehaviour::kIncorrectCvc;
+  if (number == "4000000000000259") return CardBehaviour::kFraudDispute;
   return CardBehaviour::kApprove;
 }
 

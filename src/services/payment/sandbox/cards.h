@@ -15,11 +15,17 @@ enum class CardBehaviour {
   kStepUp = 3,
   kProcessingError = 4,
   kSlow = 5,  // approved after the sandbox's slow-card delay
+  kExpiredCard = 6,
+  kIncorrectCvc = 7,
+  // Approved and captured as usual; the cardholder then disputes it as fraud, the sandbox's
+  // dispute delay after the capture (a stolen card that authorizes).
+  kFraudDispute = 8,
 };
 
 // 4242424242424242 approve, 4000000000000002 decline, 4000000000009995 insufficient funds,
-// 4000002500003155 step-up, 4000000000000119 processing error, 4000000000001000 slow.
-// Any other number that passes Luhn is approved.
+// 4000002500003155 step-up, 4000000000000119 processing error, 4000000000001000 slow,
+// 4000000000000069 expired card, 4000000000000127 incorrect CVC, 4000000000000259 disputed as
+// fraud after capture. Any other number that passes Luhn is approved.
 CardBehaviour BehaviourOf(std::string_view number);
 bool LuhnValid(std::string_view number);
 // "visa", "mastercard", "amex", "discover" or "unknown".

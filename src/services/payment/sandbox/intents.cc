@@ -1,6 +1,7 @@
 // PaymentIntents-style simulator: form-encoded POSTs, Bearer secret key, manual capture,
 // step-up through next_action.redirect_to_url, asynchronous webhooks signed with
-// `Signature: t=...,v1=hex(HMAC-SHA256(secret, t + "." + body))`.
+// `Signature: t=...,v1=hex(HMAC-SHA256(secret, t + "." + body))`; a dispute is
+// charge.dispute.created with a dp_… dispute object.
 #include <boost/json/object.hpp>
 #include <charconv>
 
@@ -40,11 +41,37 @@ std::string IntentStatus(const std::string& ledger_status) {
 class IntentsSandbox final : public Sandbox {
  public:
   using Sandbox::Sandbox;
+  // Stops first: the dispute timer calls EmitDispute, which must not outlive this class.
+  ~IntentsSandbox() override { Stop(); }
 
  protected:
   std::string_view IdempotencyHeader() const override { return "Idempotency-Key"; }
   Response InjectedFailure() const override {
     return Error(500, "api_error", "internal_error", "An unexpected error occurred (injected).");
+  }
+  std::string_view DisputeIdPrefix() const override { return "dp_"; }
+
+  // charge.dispute.created with a dispute object; its reason in this protocol's vocabulary
+  // ("general" for other).
+  void EmitDispute(const LedgerEntry& e) override {
+    int64_t created = NowUnixMs() / 1000;
+    object dispute{{"id", e.dispute_id},
+                   {"object", "dispute"},
+                   {"amount", e.disputed},
+                   {"currency", e.currency},
+                   {"charge", ChargeId(e)},
+                   {"payment_intent", e.id},
+                   {"reason", e.dispute_reason == "other" ? "general" : e.dispute_reason},
+                   {"status", "needs_response"},
+                   {"is_charge_refundable", false},
+                   {"livemode", false},
+                   {"created", created},
+                   {"evidence_details", object{{"due_by", created + 7 * 24 * 3600},
+                                               {"has_evidence", false},
+                                               {"past_due", false},
+                                               {"submission_count", 0}}},
+                   {"metadata", object{}}};
+    Emit("charge.dispute.created", dispute);
   }
 
   Status AddProtocolRoutes(http::Router& r) override {
@@ -93,6 +120,9 @@ class IntentsSandbox final : public Sandbox {
     }
     return o;
   }
+
+  // The intent's one charge (this sandbox makes one per intent).
+  static std::string ChargeId(const LedgerEntry& e) { return "ch_" + e.id.substr(e.id.find('_') + 1); }
 
   void Emit(const std::string& type, const object& obj) {
     std::string t = std::to_string(NowUnixMs() / 1000);
@@ -149,7 +179,8 @@ class IntentsSandbox final : public Sandbox {
     e.return_url = f["return_url"];
     switch (card->behaviour) {
       case CardBehaviour::kApprove:
-      case CardBehaviour::kSlow: e.status = "authorized"; break;
+      case CardBehaviour::kSlow:
+      case CardBehaviour::kFraudDispute: e.status = "authorized"; break;
       case CardBehaviour::kStepUp: e.status = "requires_action"; break;
       default: e.status = "refused";
     }
@@ -164,6 +195,13 @@ class IntentsSandbox final : public Sandbox {
         Emit("payment_intent.payment_failed", intent);
         return Error(402, "card_error", "card_declined", "Your card has insufficient funds.",
                      "insufficient_funds", &intent);
+      case CardBehaviour::kExpiredCard:
+        Emit("payment_intent.payment_failed", intent);
+        return Error(402, "card_error", "expired_card", "Your card has expired.", "expired_card", &intent);
+      case CardBehaviour::kIncorrectCvc:
+        Emit("payment_intent.payment_failed", intent);
+        return Error(402, "card_error", "incorrect_cvc", "Your card's security code is incorrect.",
+                     "incorrect_cvc", &intent);
       case CardBehaviour::kProcessingError:
         return Error(402, "card_error", "processing_error", "An error occurred while processing your card.",
                      {}, &intent);
@@ -211,6 +249,7 @@ class IntentsSandbox final : public Sandbox {
     }
     e->captured = amount;
     e->status = "captured";
+    ScheduleFraudDispute(*e);
     if (Status s = Put(*e); !s.ok()) return Error(500, "api_error", "internal_error", "ledger unavailable");
     object intent = Intent(*e);
     Emit("payment_intent.succeeded", intent);

@@ -27,6 +27,7 @@ class SandboxModule final : public emporium::Module {
     if (o.webhook_url.empty()) o.webhook_url = rt_.public_url() + "/v1/webhooks/payments/" + provider_;
     if (o.webhook_url == "off") o.webhook_url.clear();
     o.slow_card_delay = c.Duration(p + "slow-card-delay");
+    o.dispute_delay = c.Duration(p + "dispute-delay");
     o.access_log = c.Bool("access-log");
     EMP_ASSIGN_OR_RETURN(sql::Database * db, rt_.Database("paysim_" + provider_));
     sandbox_ = factory_(std::move(o), *db, rt_.clock());
@@ -61,7 +62,9 @@ ModuleDef Def(const std::string& provider, std::string description, Factory fact
                {p + "webhook-url", Type::kString, "",
                 "Where the sandbox posts webhooks; empty: <public-url>/v1/webhooks/payments/" + provider +
                     "; off: none."},
-               {p + "slow-card-delay", Type::kDuration, "5s", "How long the slow test card takes."}},
+               {p + "slow-card-delay", Type::kDuration, "5s", "How long the slow test card takes."},
+               {p + "dispute-delay", Type::kDuration, "60s",
+                "How long after its capture the fraud test card (4000000000000259) is disputed."}},
       .make = [provider,
                factory](Runtime& rt) { return std::make_unique<SandboxModule>(rt, provider, factory); },
       .commands = {},

@@ -49,6 +49,14 @@ CREATE TABLE paysim_replays (
 );
 )sql",
      "", ""},
+    {2, "ledger_disputes",
+     R"sql(
+ALTER TABLE paysim_ledger ADD COLUMN disputed BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE paysim_ledger ADD COLUMN dispute_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE paysim_ledger ADD COLUMN dispute_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE paysim_ledger ADD COLUMN dispute_due_ms BIGINT NOT NULL DEFAULT 0;
+)sql",
+     "", ""},
 };
 
 constexpr int kMaxWebhookAttempts = 5;
@@ -67,9 +75,10 @@ Status WriteEntry(sql::Tx& tx, const LedgerEntry& e) {
   EMP_RETURN_IF_ERROR(tx.Exec("DELETE FROM paysim_ledger WHERE id = $1", {e.id}));
   return tx.Exec(
       "INSERT INTO paysim_ledger (id, reference, amount, currency, status, captured, refunded, token, "
-      "return_url, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+      "return_url, created_ms, updated_ms, disputed, dispute_id, dispute_reason, dispute_due_ms) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
       {e.id, e.reference, e.amount, e.currency, e.status, e.captured, e.refunded, e.token, e.return_url,
-       e.created_ms, e.updated_ms});
+       e.created_ms, e.updated_ms, e.disputed, e.dispute_id, e.dispute_reason, e.dispute_due_ms});
 }
 
 }  // namespace
@@ -129,6 +138,11 @@ Status Sandbox::Start() {
     stopping_ = false;
   }
   sender_ = std::thread([this] { DeliverLoop(); });
+  {
+    std::lock_guard lock(mu_);
+    disputes_stopping_ = false;
+  }
+  disputer_ = std::thread([this] { DisputeLoop(); });
   log::Info("payment sandbox listening", {{"provider", options_.name}, {"port", int64_t{server_->port()}}});
   return Status::Ok();
 }
@@ -139,6 +153,12 @@ void Sandbox::Stop() {
     stopping_ = true;
   }
   wcv_.notify_all();
+  {
+    std::lock_guard lock(mu_);
+    disputes_stopping_ = true;
+  }
+  dcv_.notify_all();
+  if (disputer_.joinable()) disputer_.join();
   if (sender_.joinable()) sender_.join();
   if (server_) server_->Shutdown();
 }
@@ -162,7 +182,8 @@ Status Sandbox::Load() {
       db_.Query("SELECT token, brand, last4, exp_month, exp_year, behaviour FROM paysim_cards"));
   EMP_ASSIGN_OR_RETURN(sql::ResultSet rows,
                        db_.Query("SELECT id, reference, amount, currency, status, captured, refunded, token, "
-                                 "return_url, created_ms, updated_ms FROM paysim_ledger"));
+                                 "return_url, created_ms, updated_ms, disputed, dispute_id, dispute_reason, "
+                                 "dispute_due_ms FROM paysim_ledger"));
   EMP_ASSIGN_OR_RETURN(sql::ResultSet replays, db_.Query("SELECT k, status, body FROM paysim_replays"));
   std::lock_guard lock(mu_);
   for (const sql::Row& r : cards.rows) {
@@ -170,8 +191,11 @@ Status Sandbox::Load() {
         StoredCard{r.Text(0), r.Text(1), r.Text(2), r.Int(3), r.Int(4), static_cast<CardBehaviour>(r.Int(5))};
   }
   for (const sql::Row& r : rows.rows) {
-    ledger_[r.Text(0)] = LedgerEntry{r.Text(0), r.Text(1), r.Int(2),  r.Text(3), r.Text(4), r.Int(5),
-                                     r.Int(6),  r.Text(7), r.Text(8), r.Int(9),  r.Int(10)};
+    LedgerEntry e{r.Text(0), r.Text(1), r.Int(2),  r.Text(3), r.Text(4),  r.Int(5),   r.Int(6), r.Text(7),
+                  r.Text(8), r.Int(9),  r.Int(10), r.Int(11), r.Text(12), r.Text(13), r.Int(14)};
+    // A dispute still due when the sandbox stopped is filed late rather than never.
+    if (e.dispute_due_ms > 0 && e.dispute_id.empty()) due_disputes_.emplace(e.dispute_due_ms, e.id);
+    ledger_[e.id] = std::move(e);
   }
   for (const sql::Row& r : replays.rows) replays_[r.Text(0)] = {static_cast<int>(r.Int(1)), r.Text(2)};
   return Status::Ok();
@@ -309,6 +333,20 @@ http::Response Sandbox::Control(http::Request& req) {
   auto doc = json::Parse(req.body.empty() ? "{}" : req.body);
   if (!doc.ok() || !doc->is_object()) return http::Problem(400, "control expects a JSON object", req.path);
   const boost::json::object& o = doc->as_object();
+  if (auto v = o.if_contains("dispute")) {
+    if (!v->is_object()) return http::Problem(400, "dispute must be an object", req.path);
+    const boost::json::object& d = v->as_object();
+    auto text = [&](std::string_view k, std::string fallback) {
+      auto f = d.if_contains(k);
+      return f && f->is_string() ? std::string(f->as_string()) : fallback;
+    };
+    std::optional<int64_t> amount;
+    if (auto a = d.if_contains("amount")) {
+      if (!a->is_int64()) return http::Problem(400, "dispute.amount must be an integer", req.path);
+      amount = a->as_int64();
+    }
+    return ControlDispute(text("reference", ""), text("reason", "fraudulent"), amount, req.path);
+  }
   if (auto v = o.if_contains("reset"); v && v->is_bool() && v->as_bool()) {
     fail_next_ = 0;
     fail_after_ = false;
@@ -337,7 +375,9 @@ http::Response Sandbox::AdminLedger(http::Request& /*req*/) {
                                         {"status", e.status},
                                         {"captured", e.captured},
                                         {"refunded", e.refunded},
+                                        {"disputed", e.disputed},
                                         {"updated_at", e.updated_ms}});
+    if (!e.dispute_id.empty()) items.back().as_object()["dispute_id"] = e.dispute_id;
   }
   return http::Response::Json(200,
                               json::Dump(boost::json::object{{"provider", options_.name}, {"items", items}}));

@@ -12,9 +12,17 @@
 //   {"fail_mode":"after"}  ...or take effect and then fail (the answer is lost on the way back);
 //   {"latency_ms":N}       every API call answers N ms late (after taking effect);
 //   {"slow_card_ms":N}     how long the slow test card takes before it is processed;
-//   {"reset":true}         back to normal.
+//   {"reset":true}         back to normal;
+//   {"dispute":{"reference","reason"?,"amount"?}}  the card issuer, for the cardholder, disputes
+//                          the captured payment with that merchant reference (reason fraudulent by
+//                          default, amount the captured one) → 201 {"dispute":{...}}; 404 when no
+//                          captured payment has the reference, 409 when it is already disputed.
 // GET /admin/ledger → {"provider","items":[{"id","reference","amount","currency","status",
-//   "captured","refunded","updated_at"}]}.
+//   "captured","refunded","disputed","dispute_id"?,"updated_at"}]}.
+//
+// Disputes (from the control or the fraud test card, whose dispute is filed the dispute delay
+// after its capture) are ledger state: written to the database and, when still due, rescheduled
+// after a restart. Each protocol reports one in its own webhook dialect (EmitDispute).
 //
 // Thread-safety: handlers may run concurrently; ledger and card state sit behind one mutex.
 #pragma once
@@ -59,6 +67,7 @@ struct SandboxOptions {
   std::string webhook_url;  // where notifications go; empty: none are sent
   std::string webhook_secret;
   Millis slow_card_delay{5000};
+  Millis dispute_delay{60000};  // capture → dispute, for the fraud test card
   bool access_log = false;
 };
 
@@ -85,7 +94,15 @@ struct LedgerEntry {
   std::string return_url;
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
+  int64_t disputed = 0;        // the disputed amount (0: none)
+  std::string dispute_id;      // the provider's id of the dispute, once filed
+  std::string dispute_reason;  // one of kDisputeReasons
+  int64_t dispute_due_ms = 0;  // unix ms a scheduled dispute is filed at (0: none scheduled)
 };
+
+// The dispute reasons the control accepts (each protocol says them in its own vocabulary).
+inline constexpr std::string_view kDisputeReasons[] = {"fraudulent", "unrecognized", "product_not_received",
+                                                       "duplicate", "other"};
 
 class Sandbox {
  public:
@@ -113,6 +130,11 @@ class Sandbox {
   virtual std::string_view IdempotencyHeader() const = 0;
   // The protocol's answer to an injected failure.
   virtual http::Response InjectedFailure() const = 0;
+  // The prefix of the protocol's dispute ids ("dp_", "PP-D-").
+  virtual std::string_view DisputeIdPrefix() const = 0;
+  // Sends the protocol's webhook for a dispute just filed on `e` (captured, with dispute_id,
+  // disputed and dispute_reason set). Called with mu_ held.
+  virtual void EmitDispute(const LedgerEntry& e) = 0;
 
   // Runs an API handler under the control state and idempotent replay (by IdempotencyHeader(),
   // answers < 500 are replayed). `fn` runs without mu_: it locks mu_ around ledger/card access
@@ -136,6 +158,9 @@ class Sandbox {
   Status Put(LedgerEntry& entry);
   // Sleeps the slow-card delay (without holding the lock).
   void SlowDelay();
+  // For an entry being captured: when its card is the fraud test card, schedules its dispute the
+  // dispute delay from now (the caller then Puts the entry).
+  void ScheduleFraudDispute(LedgerEntry& entry);
 
   // Queues a webhook for asynchronous delivery (retried a few times).
   void SendWebhook(std::string body, std::vector<std::pair<std::string, std::string>> headers);
@@ -148,8 +173,15 @@ class Sandbox {
  private:
   http::Response Control(http::Request& req);
   http::Response AdminLedger(http::Request& req);
+  // The control's dispute: finds the captured entry by reference and files its dispute.
+  http::Response ControlDispute(const std::string& reference, const std::string& reason,
+                                std::optional<int64_t> amount, const std::string& instance);
+  // Records the dispute on `e` and emits its webhook. Expects mu_ held.
+  Status FileDispute(LedgerEntry& e, const std::string& reason, int64_t amount);
   Status Load();
   void DeliverLoop();
+  // Files scheduled disputes when they fall due.
+  void DisputeLoop();
 
   SandboxOptions options_;
   sql::Database& db_;
@@ -167,6 +199,11 @@ class Sandbox {
   std::atomic<bool> fail_after_{false};
   std::atomic<int64_t> latency_ms_{0};
   std::atomic<int64_t> slow_card_ms_{0};
+
+  std::multimap<int64_t, std::string> due_disputes_;  // due unix ms → entry id; under mu_
+  std::condition_variable dcv_;                       // waits with mu_
+  bool disputes_stopping_ = false;                    // under mu_
+  std::thread disputer_;
 
   struct Webhook {
     std::string body;

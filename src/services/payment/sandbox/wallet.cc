@@ -3,7 +3,8 @@
 // the step-up card shows a challenge page instead, approved at /checkoutnow/complete) → authorize
 // → capture / void → refund. Amounts are decimal strings; idempotency by PayPal-Request-Id;
 // webhooks signed with PAYPAL-TRANSMISSION-{ID,TIME,SIG}, SIG = base64url(HMAC-SHA256(secret,
-// id + "|" + time + "|" + hex(sha256(body)))).
+// id + "|" + time + "|" + hex(sha256(body)))); a dispute is CUSTOMER.DISPUTE.CREATED against the
+// capture.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -22,8 +23,13 @@ using http::Response;
 using payment::DecimalAmount;
 using payment::MinorAmount;
 
-Response Error(int status, std::string_view name, std::string_view issue, std::string_view message) {
-  object o{{"name", name}, {"message", message}, {"debug_id", "sandbox"}};
+// `extra`: more top-level fields (the processor's answer to a declined card).
+Response Error(int status, std::string_view name, std::string_view issue, std::string_view message,
+               object extra = {}) {
+  object o = std::move(extra);
+  o["name"] = name;
+  o["message"] = message;
+  o["debug_id"] = "sandbox";
   if (!issue.empty()) o["details"] = array{object{{"issue", issue}, {"description", message}}};
   return Response::Json(status, json::Dump(o));
 }
@@ -41,11 +47,38 @@ std::string Suffix(const std::string& id) {
 class WalletSandbox final : public Sandbox {
  public:
   using Sandbox::Sandbox;
+  // Stops first: the dispute timer calls EmitDispute, which must not outlive this class.
+  ~WalletSandbox() override { Stop(); }
 
  protected:
   std::string_view IdempotencyHeader() const override { return "PayPal-Request-Id"; }
   Response InjectedFailure() const override {
     return Error(500, "INTERNAL_SERVER_ERROR", "", "An internal server error occurred (injected).");
+  }
+  std::string_view DisputeIdPrefix() const override { return "PP-D-"; }
+
+  // CUSTOMER.DISPUTE.CREATED: a card chargeback (dispute channel EXTERNAL) against the capture.
+  void EmitDispute(const LedgerEntry& e) override {
+    std::string reason = "OTHER";
+    if (e.dispute_reason == "fraudulent" || e.dispute_reason == "unrecognized") reason = "UNAUTHORISED";
+    if (e.dispute_reason == "product_not_received") reason = "MERCHANDISE_OR_SERVICE_NOT_RECEIVED";
+    if (e.dispute_reason == "duplicate") reason = "DUPLICATE_TRANSACTION";
+    std::string time = FormatRfc3339(SystemTime(std::chrono::milliseconds(NowUnixMs())));
+    object dispute{
+        {"dispute_id", e.dispute_id},
+        {"create_time", time},
+        {"update_time", time},
+        {"disputed_transactions",
+         array{object{{"seller_transaction_id", "CAP-" + Suffix(e.id)},
+                      {"seller", object{{"merchant_id", "EMPORIUM"}}},
+                      {"custom", e.reference},
+                      {"create_time", FormatRfc3339(SystemTime(std::chrono::milliseconds(e.created_ms)))}}}},
+        {"reason", reason},
+        {"status", "OPEN"},
+        {"dispute_amount", Money(e.disputed, e.currency)},
+        {"dispute_life_cycle_stage", "CHARGEBACK"},
+        {"dispute_channel", "EXTERNAL"}};
+    Emit("CUSTOMER.DISPUTE.CREATED", std::move(dispute), "dispute");
   }
 
   Status AddProtocolRoutes(http::Router& r) override {
@@ -81,13 +114,13 @@ class WalletSandbox final : public Sandbox {
   }
 
  private:
-  void Emit(const std::string& type, object resource) {
+  void Emit(const std::string& type, object resource, std::string_view resource_type = "checkout-order") {
     std::string id = NewId("WH-");
     std::string time = FormatRfc3339(SystemTime(std::chrono::milliseconds(NowUnixMs())));
     std::string body = json::Dump(object{{"id", id},
                                          {"event_type", type},
                                          {"create_time", time},
-                                         {"resource_type", "checkout-order"},
+                                         {"resource_type", resource_type},
                                          {"resource", std::move(resource)}});
     std::string sig = crypto::Base64UrlEncode(crypto::HmacSha256(
         options().webhook_secret, id + "|" + time + "|" + crypto::HexEncode(crypto::Sha256(body))));
@@ -242,6 +275,18 @@ class WalletSandbox final : public Sandbox {
             422, "UNPROCESSABLE_ENTITY",
             card->behaviour == CardBehaviour::kDecline ? "INSTRUMENT_DECLINED" : "INSUFFICIENT_FUNDS",
             "The instrument presented was declined.");
+      case CardBehaviour::kExpiredCard:
+        e->status = "refused";
+        if (!Put(*e).ok()) return Error(500, "INTERNAL_SERVER_ERROR", "", "ledger unavailable");
+        return Error(422, "UNPROCESSABLE_ENTITY", "CARD_EXPIRED", "The card is expired.");
+      case CardBehaviour::kIncorrectCvc: {
+        e->status = "refused";
+        if (!Put(*e).ok()) return Error(500, "INTERNAL_SERVER_ERROR", "", "ledger unavailable");
+        // The issuer's CVV check failed: the processor's answer says so (cvv_code N, no match).
+        return Error(422, "UNPROCESSABLE_ENTITY", "INSTRUMENT_DECLINED",
+                     "The instrument presented was declined.",
+                     object{{"processor_response", object{{"response_code", "00N7"}, {"cvv_code", "N"}}}});
+      }
       case CardBehaviour::kProcessingError:
         return Error(500, "INTERNAL_SERVER_ERROR", "", "An internal server error has occurred.");
       default: break;
@@ -279,6 +324,7 @@ class WalletSandbox final : public Sandbox {
       return Error(422, "UNPROCESSABLE_ENTITY", "AMOUNT_MISMATCH", "invalid amount");
     e->status = "captured";
     e->captured = amount;
+    ScheduleFraudDispute(*e);
     if (!Put(*e).ok()) return Error(500, "INTERNAL_SERVER_ERROR", "", "ledger unavailable");
     object cap{{"id", "CAP-" + Suffix(e->id)},
                {"status", "COMPLETED"},
