@@ -9,6 +9,7 @@ packages=(
   libxapian-dev zlib1g-dev
   libeigen3-dev libopenblas-dev libxgboost-dev xgboost libfaiss-dev libhnswlib-dev libfasttext-dev
   libbenchmark-dev unzip
+  libicu-dev
   libgtest-dev libgmock-dev
   postgresql redis-server kcat wrk nginx python3 python3-venv curl
 )
@@ -28,3 +29,5 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
+# The sentence encoder's pretrained weights (into ~/.cache/emporium/models); without them the features that use it fall back, so a failed fetch only warns.
+"$(dirname "$0")/fetch-model.sh" || echo "deps: WARNING: could not install the sentence encoder model (all-MiniLM-L6-v2); features that need it fall back. Retry: scripts/fetch-model.sh" >&2
