@@ -19,7 +19,7 @@ build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD)
 
 run: build
-	$(BUILD)/emporium up --data-dir=$(DATA_DIR)
+	$(BUILD)/emporium up --data-dir=$(DATA_DIR) --simulator-demo=true
 
 # Starts PostgreSQL, Redis and Kafka for the tests (in temp dirs, on free ports), builds, runs
 # every test, stops the servers.

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "services/behavior/api.h"
 #include "services/cart/api.h"
 #include "services/catalog/api.h"
 #include "services/fulfillment/api.h"
@@ -13,6 +14,7 @@
 #include "services/payment/api.h"
 #include "services/payment/sandbox/api.h"
 #include "services/search/api.h"
+#include "sim/api.h"
 
 namespace emporium {
 
@@ -23,7 +25,7 @@ ModuleRegistry AllModules() {
        {info::Module(), identity::Module(), catalog::Module(), cart::Module(), search::Module(),
         order::Module(), fulfillment::RapidshipSandboxModule(), fulfillment::CargolineSandboxModule(),
         fulfillment::Module(), paysim::IntentsModule(), paysim::AcquirerModule(), paysim::WalletModule(),
-        payment::Module(), gateway::Module()}) {
+        payment::Module(), behavior::Module(), sim::Module(), gateway::Module()}) {
     if (Status s = registry.Add(std::move(def)); !s.ok()) {
       std::cerr << "BUG: " << s.ToString() << "\n";
       std::abort();

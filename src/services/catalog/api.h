@@ -12,7 +12,10 @@
 //                                                           {"reservation_id","order_id","items":[{"product_id","quantity"}]}
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "platform/module/module.h"
 
@@ -23,5 +26,11 @@ inline constexpr std::string_view kInventoryTopic = "catalog.inventory";
 inline constexpr std::string_view kEventSource = "/emporium/catalog";
 
 ModuleDef Module();
+
+// The demo catalog `emporium up` seeds (same seed and size, same products and ids p-000001...),
+// without a database: product JSON documents with the fields of GET /v1/products/{id} that do not
+// depend on storage (id, title, description, brand, category {name, path}, price, attributes,
+// rating, availability). For tools that need the catalog offline, such as `emporium simulate`.
+std::vector<std::string> DemoProductDocuments(uint64_t seed, int size, int64_t now_ms);
 
 }  // namespace emporium::catalog

@@ -1,10 +1,13 @@
 #include "services/catalog/seed.h"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "platform/core/json.h"
+#include "services/catalog/api.h"
 #include "services/catalog/seed_words.h"
 
 namespace emporium::catalog {
@@ -192,6 +195,37 @@ NewProduct DemoGenerator::Next(size_t* leaf_index) {
   p.stock = {{"wh-1", east}, {"wh-2", west}};
   p.created_at = now_ms_ - static_cast<int64_t>(Below(180 * kDayMs));
   return p;
+}
+
+std::vector<std::string> DemoProductDocuments(uint64_t seed_value, int size, int64_t now_ms) {
+  const auto leaves = seed::Leaves();
+  DemoGenerator gen(seed_value, now_ms);
+  std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(std::max(size, 0)));
+  for (int i = 0; i < size; ++i) {
+    size_t leaf = 0;
+    NewProduct p = gen.Next(&leaf);
+    boost::json::array path;
+    for (std::string_view n : leaves[leaf].path) path.emplace_back(n);
+    int64_t available = 0;
+    for (const auto& [_, n] : p.stock) available += n;
+    char id[16];
+    std::snprintf(id, sizeof id, "p-%06d", i + 1);
+    boost::json::value attributes = boost::json::object();
+    if (auto v = json::Parse(p.attributes_json); v.ok()) attributes = std::move(*v);
+    boost::json::object doc{
+        {"id", id},
+        {"title", p.title},
+        {"description", p.description},
+        {"brand", p.brand},
+        {"category", boost::json::object{{"name", leaves[leaf].path.back()}, {"path", std::move(path)}}},
+        {"price", boost::json::object{{"amount", p.price.amount}, {"currency", p.price.currency}}},
+        {"attributes", std::move(attributes)},
+        {"rating", boost::json::object{{"average", p.rating_average}, {"count", p.rating_count}}},
+        {"availability", boost::json::object{{"in_stock", available > 0}, {"available", available}}}};
+    out.push_back(json::Dump(doc));
+  }
+  return out;
 }
 
 Result<int> SeedDemoCatalog(Catalog& catalog, uint64_t seed_value, int size, int batch) {
