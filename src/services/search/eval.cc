@@ -11,6 +11,9 @@
 #include <unordered_map>
 
 #include "platform/core/random.h"
+#include "platform/ml/encoder/encoder.h"
+#include "platform/ml/metrics/report.h"
+#include "services/search/vectors.h"
 
 namespace emporium::search {
 namespace {
@@ -213,23 +216,33 @@ Result<std::unique_ptr<Index>> BuildEvalIndex(const std::vector<Judgment>& judgm
 }
 
 Result<EvalReport> Evaluate(Index& index, const std::vector<Judgment>& judgments,
-                            const SearchOptions& options, size_t k) {
+                            const SearchOptions& options, size_t k, SearchMode mode,
+                            const std::map<std::string, SemanticCandidates>* semantic) {
   std::map<std::string, std::map<std::string, double>> by_query;
   for (const Judgment& j : judgments) by_query[j.query][j.product_id] = j.relevance;
   // Plain BM25 order: the business rules would only reorder by stock, which is uniform here.
   class KeepOrder final : public Ranker {
     void Rerank(const Query&, const std::optional<auth::Principal>&, std::vector<Hit>&) override {}
+    std::string version() const override { return "none"; }
   } keep;
   SearchOptions o = options;
   o.facets = false;
-  o.window = k;
+  // Keyword: the page is all BM25 needs. Hybrid fuses ranks, so it sees a deeper keyword list.
+  o.window = mode == SearchMode::kHybrid ? std::max<size_t>(k, 100) : k;
+  const SemanticCandidates none;
   EvalReport report;
   double sum = 0;
   for (const auto& [text, judged] : by_query) {
     Query q;
     q.text = text;
     q.page_size = static_cast<int>(k);
-    EMP_ASSIGN_OR_RETURN(SearchResult r, index.Search(q, std::nullopt, keep, o));
+    q.mode = mode;
+    const SemanticCandidates* c = nullptr;
+    if (semantic) {
+      auto it = semantic->find(text);
+      c = it == semantic->end() ? &none : &it->second;
+    }
+    EMP_ASSIGN_OR_RETURN(SearchResult r, index.Search(q, std::nullopt, keep, o, c));
     std::vector<std::string> ids;
     for (const Hit& h : r.hits) ids.push_back(h.product_id);
     double n = Ndcg(ids, judged, k);
@@ -244,8 +257,9 @@ Result<EvalReport> Evaluate(Index& index, const std::vector<Judgment>& judgments
   return report;
 }
 
-Status RunEvalCommand(const std::filesystem::path& file, size_t k, const std::filesystem::path& tmp_root,
-                      std::ostream& out) {
+Status RunEvalCommand(const std::filesystem::path& file, const EvalCommandOptions& options,
+                      const std::filesystem::path& tmp_root, std::ostream& out) {
+  const size_t k = options.k;
   size_t skipped = 0;
   EMP_ASSIGN_OR_RETURN(std::vector<Judgment> judgments, ReadJudgments(file, &skipped));
   std::set<std::string> products, queries;
@@ -253,47 +267,99 @@ Status RunEvalCommand(const std::filesystem::path& file, size_t k, const std::fi
     products.insert(j.product_id);
     queries.insert(j.query);
   }
-  out << "judgments: " << judgments.size() << " rows (" << skipped << " skipped), " << queries.size()
-      << " queries, " << products.size() << " products (title only)\n";
+  const std::string ndcg = "NDCG@" + std::to_string(k);
+  ml::Report report("search", "graded judgments, gain 2^(rel-1)-1, every distinct query");
+  report.SetColumns({ndcg, "queries", "excluded", "seconds"});
+  report.AddNote("file", file.filename().string());
+  report.AddNote("judgments",
+                 std::to_string(judgments.size()) + " rows (" + std::to_string(skipped) + " skipped)");
+  report.AddNote("corpus", std::to_string(queries.size()) + " queries, " + std::to_string(products.size()) +
+                               " products (title only)");
   const std::filesystem::path dir = tmp_root / ("emporium-eval-" + RandomHex(6));
   auto started = std::chrono::steady_clock::now();
-  auto index = BuildEvalIndex(judgments, dir);
-  if (!index.ok()) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    return index.status();
-  }
   auto seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
-  char line[200];
-  std::snprintf(line, sizeof line, "indexed in %.1f s; gain 2^(rel-1)-1, NDCG@%zu\n", seconds(), k);
-  out << line;
+  auto index = BuildEvalIndex(judgments, dir);
+  auto cleanup = [&] {
+    if (index.ok()) index->reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  };
+  if (!index.ok()) {
+    cleanup();
+    return index.status();
+  }
+  char note[64];
+  std::snprintf(note, sizeof note, "%.1f s", seconds());
+  report.AddNote("keyword index built in", note);
+
+  std::map<std::string, SemanticCandidates> semantic;
+  if (options.encoder) {
+    started = std::chrono::steady_clock::now();
+    auto vectors = ProductVectors::Open(options.encoder, VectorsOptions{});
+    if (!vectors.ok()) {
+      cleanup();
+      return vectors.status();
+    }
+    auto indexed = (*index)->Products();
+    if (!indexed.ok()) {
+      cleanup();
+      return indexed.status();
+    }
+    (*vectors)->Reconcile(*indexed);
+    auto last = std::chrono::steady_clock::now();
+    EMP_RETURN_IF_ERROR((*vectors)->Drain([&](size_t done, size_t total) {
+      if (std::chrono::steady_clock::now() - last < std::chrono::seconds(2) && done < total) return;
+      last = std::chrono::steady_clock::now();
+      std::fprintf(stderr, "\rembedding products: %zu / %zu (%.0f/s)", done, total,
+                   static_cast<double>(done) / std::max(seconds(), 1e-3));
+    }));
+    std::fprintf(stderr, "\n");
+    std::snprintf(note, sizeof note, "%.1f s (%s)", seconds(), options.encoder->version().c_str());
+    report.AddNote("products embedded in", note);
+    started = std::chrono::steady_clock::now();
+    std::vector<std::string> texts(queries.begin(), queries.end());
+    auto found = (*vectors)->Candidates(texts, 100);
+    for (size_t i = 0; i < texts.size(); ++i) semantic.emplace(texts[i], std::move(found[i]));
+    std::snprintf(note, sizeof note, "%.1f s", seconds());
+    report.AddNote("queries embedded in", note);
+  } else {
+    report.AddNote("semantic, hybrid", "not run: the sentence encoder is not installed (make deps)");
+  }
+
   struct Variant {
-    const char* name;
+    std::string name;
     SearchOptions options;
+    SearchMode mode = SearchMode::kKeyword;
   };
-  const Variant variants[] = {
-      {"bm25 + stemming + synonyms + spelling, all terms then any term", SearchOptions{}},
-      {"stemming off", SearchOptions{.stemming = false}},
-      {"all terms only (no any-term fallback)", SearchOptions{.relax_to_or = false}},
-      {"no synonyms, no spelling correction", SearchOptions{.spelling = false, .synonyms = false}},
+  std::vector<Variant> variants = {
+      {"keyword: bm25 + stemming + synonyms + spelling, all terms then any", SearchOptions{}},
+      {"keyword: stemming off", SearchOptions{.stemming = false}},
+      {"keyword: all terms only (no any-term fallback)", SearchOptions{.relax_to_or = false}},
+      {"keyword: no synonyms, no spelling correction", SearchOptions{.spelling = false, .synonyms = false}},
   };
+  if (!semantic.empty()) {
+    variants.push_back({"semantic: all-MiniLM-L6-v2, 100 nearest", SearchOptions{}, SearchMode::kSemantic});
+    for (double w : {0.5, 1.0, 2.0}) {
+      char name[96];
+      std::snprintf(name, sizeof name, "hybrid: reciprocal-rank fusion, semantic weight %.1f", w);
+      variants.push_back({name, SearchOptions{.semantic_weight = w}, SearchMode::kHybrid});
+    }
+  }
   Status status;
   for (const Variant& v : variants) {
     started = std::chrono::steady_clock::now();
-    auto r = Evaluate(**index, judgments, v.options, k);
+    auto r = Evaluate(**index, judgments, v.options, k, v.mode, semantic.empty() ? nullptr : &semantic);
     if (!r.ok()) {
       status = r.status();
       break;
     }
-    std::snprintf(line, sizeof line, "NDCG@%zu %.4f  queries %zu (excluded %zu)  %.1f s  %s\n", k,
-                  r->mean_ndcg, r->queries, r->excluded, seconds(), v.name);
-    out << line << std::flush;
+    report.AddRow(
+        v.name, {r->mean_ndcg, static_cast<double>(r->queries), static_cast<double>(r->excluded), seconds()});
   }
-  index->reset();
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  cleanup();
+  if (status.ok()) report.Print(out, options.json);
   return status;
 }
 

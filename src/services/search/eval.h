@@ -19,6 +19,10 @@
 #include "platform/core/status.h"
 #include "services/search/index.h"
 
+namespace emporium::ml {
+class SentenceEncoder;
+}
+
 namespace emporium::search {
 
 struct Judgment {
@@ -54,13 +58,23 @@ struct EvalReport {
   double mean_ndcg = 0;
 };
 
-// Runs every distinct query against the index and averages NDCG@k.
+// Runs every distinct query against the index and averages NDCG@k. Semantic and hybrid modes
+// take each query's candidates from `semantic` (query text → candidates).
 Result<EvalReport> Evaluate(Index& index, const std::vector<Judgment>& judgments,
-                            const SearchOptions& options, size_t k);
+                            const SearchOptions& options, size_t k, SearchMode mode = SearchMode::kKeyword,
+                            const std::map<std::string, SemanticCandidates>* semantic = nullptr);
 
-// The `emporium eval search` run: reads the file, builds a temporary index, prints one line per
-// variant (full; stemming off; all-terms without the any-term fallback; no synonyms/spelling).
-Status RunEvalCommand(const std::filesystem::path& file, size_t k, const std::filesystem::path& tmp_root,
-                      std::ostream& out);
+struct EvalCommandOptions {
+  size_t k = 10;
+  bool json = false;
+  // The sentence encoder for the semantic and hybrid rows; null: keyword rows only.
+  std::shared_ptr<const ml::SentenceEncoder> encoder;
+};
+
+// The `emporium eval search` run: reads the file, builds a temporary index, prints the table:
+// keyword variants (full; stemming off; all-terms without the any-term fallback; no
+// synonyms/spelling), then semantic and hybrid when there is an encoder.
+Status RunEvalCommand(const std::filesystem::path& file, const EvalCommandOptions& options,
+                      const std::filesystem::path& tmp_root, std::ostream& out);
 
 }  // namespace emporium::search

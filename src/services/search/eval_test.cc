@@ -102,7 +102,7 @@ TEST(Evaluate, ScoresEachDistinctQueryOverTheTitleIndex) {
 
   std::ostringstream out;
   index->reset();
-  ASSERT_TRUE(RunEvalCommand(TempFile("e2.csv", csv), 10, ::testing::TempDir(), out).ok());
+  ASSERT_TRUE(RunEvalCommand(TempFile("e2.csv", csv), EvalCommandOptions{}, ::testing::TempDir(), out).ok());
   EXPECT_NE(out.str().find("NDCG@10"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("3 queries"), std::string::npos) << out.str();
   std::filesystem::remove_all(dir);

@@ -90,11 +90,22 @@ Result<Query> ParseSearchQuery(const http::Request& req, std::vector<http::Field
       errors->push_back({"in_stock", "true or false"});
     }
   }
+  if (auto s = req.QueryParam("mode"); s && !s->empty()) {
+    if (*s == "keyword") {
+      q.mode = SearchMode::kKeyword;
+    } else if (*s == "semantic") {
+      q.mode = SearchMode::kSemantic;
+    } else if (*s == "hybrid") {
+      q.mode = SearchMode::kHybrid;
+    } else {
+      errors->push_back({"mode", "keyword, semantic or hybrid"});
+    }
+  }
   if (!errors->empty()) return InvalidArgument("invalid search parameters");
   return q;
 }
 
-std::string SearchResponseJson(const Query& query, const SearchResult& r) {
+std::string SearchResponseJson(const Query& query, const SearchResult& r, std::string_view ranker) {
   std::string out = "{\"items\":[";
   for (size_t i = 0; i < r.hits.size(); ++i) {
     if (i) out += ',';
@@ -117,7 +128,9 @@ std::string SearchResponseJson(const Query& query, const SearchResult& r) {
   out += r.more && query.offset + query.page_size <= kMaxOffset
              ? json::Quote(PageToken(query.offset + query.page_size))
              : "null";
-  out += '}';
+  out += ",\"mode\":\"";
+  out += ModeName(r.mode);
+  out += "\",\"ranker\":" + json::Quote(ranker) + '}';
   return out;
 }
 
@@ -128,12 +141,15 @@ Status AddRoutes(http::Router& router, HttpDeps deps) {
     if (!q.ok()) return http::Problem(400, "invalid search parameters", req.path, errors);
     std::optional<auth::Principal> principal = req.principal;
     if (req.QueryParam("personalize").value_or("") == "false") principal.reset();
-    auto r = deps.index.Search(*q, principal, deps.ranker);
+    SemanticCandidates semantic;
+    if (deps.vectors && q->mode != SearchMode::kKeyword && !q->text.empty())
+      semantic = deps.vectors->Candidates(q->text);
+    auto r = deps.index.Search(*q, principal, deps.ranker, {}, deps.vectors ? &semantic : nullptr);
     if (!r.ok()) {
       log::Error("search failed", {{"error", r.status().ToString()}});
       return http::ProblemFrom(r.status(), req.path);
     }
-    return http::Response::Json(200, SearchResponseJson(*q, *r));
+    return http::Response::Json(200, SearchResponseJson(*q, *r, deps.ranker.version()));
   }));
   EMP_RETURN_IF_ERROR(router.Add(http::Method::kGet, "/v1/search/suggest", [deps](http::Request& req) {
     std::string q = req.QueryParam("q").value_or("");

@@ -160,8 +160,10 @@ Status Index::Upsert(const ProductDoc& p) {
     doc.add_value(kSlotPriceBucket, BucketValue(PriceBucket(p.price)));
     doc.add_value(kSlotStock, p.in_stock ? "1" : "0");
     doc.add_value(kSlotVersion, Xapian::sortable_serialise(static_cast<double>(p.version)));
+    doc.add_value(kSlotEmbedText, EmbeddingText(p));
     doc.set_data(p.summary_json);
     db.replace_document(id_term, doc);
+    if (s.listener) s.listener->Upserted(p);
     if (!p.category_id.empty()) {
       const std::string key = "cat:" + p.category_id;
       if (db.get_metadata(key) != p.category_name) db.set_metadata(key, p.category_name);
@@ -209,6 +211,7 @@ Status Index::Remove(const std::string& product_id) {
   try {
     s.writer->delete_document("Q" + product_id);
     s.dirty = true;
+    if (s.listener) s.listener->Removed(product_id);
   } catch (const Xapian::Error& e) {
     return FromXapian(e);
   }
@@ -241,6 +244,34 @@ Result<std::vector<std::string>> Index::ProductIds() {
     return FromXapian(e);
   }
   return ids;
+}
+
+Result<std::vector<IndexedProduct>> Index::Products() {
+  State& s = *state_;
+  std::lock_guard lock(s.write_mu);
+  std::vector<IndexedProduct> out;
+  try {
+    Xapian::WritableDatabase& db = *s.writer;
+    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+      Xapian::Document doc = db.get_document(*it);
+      IndexedProduct p;
+      p.id = doc.get_value(kSlotId);
+      std::string v = doc.get_value(kSlotVersion);
+      p.version = v.empty() ? 0 : static_cast<int64_t>(Xapian::sortable_unserialise(v));
+      p.text = doc.get_value(kSlotEmbedText);
+      // Indexed before the vectors existed: the title and brand are what the index still has.
+      if (p.text.empty()) p.text = doc.get_value(kSlotTitle) + ". " + doc.get_value(kSlotBrand);
+      out.push_back(std::move(p));
+    }
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e);
+  }
+  return out;
+}
+
+void Index::SetListener(IndexListener* listener) {
+  std::lock_guard lock(state_->write_mu);
+  state_->listener = listener;
 }
 
 Result<int64_t> Index::Size() {

@@ -33,6 +33,11 @@ struct SearchOptions {
   bool relax_to_or = true;  // every term must match; when none does, any term may
   bool facets = true;
   size_t window = 500;  // candidates the ranker sees (grows to cover the requested page)
+  // Hybrid: reciprocal-rank fusion, score = 1/(rrf_k + keyword rank) + semantic_weight/(rrf_k +
+  // semantic rank), ranks from 1. k = 60 is the usual constant (Cormack et al. 2009); the weight
+  // was chosen on the Home Depot development judgments (docs/search.md).
+  double rrf_k = 60;
+  double semantic_weight = 1.0;
 };
 
 struct FacetValue {
@@ -49,13 +54,36 @@ struct Facets {
   std::vector<FacetValue> price;
 };
 
+// The products nearest a query in meaning (the product vectors' answer), best first.
+struct SemanticCandidates {
+  std::vector<std::string> ids;
+  std::vector<float> similarity;  // cosine, parallel to ids
+};
+
+// Told of every product the index writes or deletes, under the index's write lock (keep it
+// quick): the product vectors follow the index this way, whoever writes it.
+class IndexListener {
+ public:
+  virtual ~IndexListener() = default;
+  virtual void Upserted(const ProductDoc& product) = 0;
+  virtual void Removed(const std::string& product_id) = 0;
+};
+
+// What the index stores for the product vectors of one product.
+struct IndexedProduct {
+  std::string id;
+  int64_t version = 0;
+  std::string text;  // EmbeddingText
+};
+
 struct SearchResult {
   std::vector<Hit> hits;               // the requested page, ranked
   std::vector<std::string> summaries;  // parallel to hits: ProductDoc::summary_json
   int64_t total = 0;
   Facets facets;
-  std::string corrected_query;  // set when the corrected query was used
-  bool more = false;            // a later page exists
+  std::string corrected_query;             // set when the corrected query was used
+  bool more = false;                       // a later page exists
+  SearchMode mode = SearchMode::kKeyword;  // how candidates were found
 };
 
 class Index {
@@ -75,13 +103,21 @@ class Index {
   Status Commit();
   bool dirty() const;
   Result<std::vector<std::string>> ProductIds();
+  // Every product's id, version and embedding text.
+  Result<std::vector<IndexedProduct>> Products();
+  // Set before writes start (null: none).
+  void SetListener(IndexListener* listener);
   Result<int64_t> Size();
   // A random id fixed when the index was created: names the event consumer group, so a new
   // index reads the topics from the start.
   const std::string& generation() const;
 
+  // Keyword (BM25) search; with `semantic` and query.mode semantic or hybrid, the candidates
+  // come from the vectors (semantic) or from both, fused by reciprocal rank (hybrid). Filters
+  // and facets are exact in every mode.
   Result<SearchResult> Search(const Query& query, const std::optional<auth::Principal>& principal,
-                              Ranker& ranker, const SearchOptions& options = {});
+                              Ranker& ranker, const SearchOptions& options = {},
+                              const SemanticCandidates* semantic = nullptr);
   // Distinct titles of products whose title words match `prefix` (the last word may be partial).
   Result<std::vector<std::string>> Suggest(std::string_view prefix, size_t limit = 8);
 

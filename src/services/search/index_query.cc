@@ -2,6 +2,7 @@
 // page; and title autocomplete.
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "services/search/index.h"
 #include "services/search/index_state.h"
@@ -149,44 +150,11 @@ Matches Match(Xapian::Database& db, const Xapian::Query& text, const Xapian::Que
   return m;
 }
 
-Result<SearchResult> SearchOn(Xapian::Database& db, const Query& q,
-                              const std::optional<auth::Principal>& principal, Ranker& ranker,
-                              const SearchOptions& o) {
-  const size_t offset = static_cast<size_t>(std::max(q.offset, 0));
-  const size_t page_size = static_cast<size_t>(std::max(q.page_size, 1));
-  const size_t window = std::max(o.window, offset + page_size);
-  const Xapian::Query filter = Filters(q);
-  auto run = [&](const std::string& text) {
-    Matches m = Match(db, ParseText(db, text, o, Xapian::Query::OP_AND), filter, window, o.facets);
-    if (m.total == 0 && o.relax_to_or && WordCount(text) > 1) {
-      m = Match(db, ParseText(db, text, o, Xapian::Query::OP_OR), filter, window, o.facets);
-      m.relaxed = true;
-    }
-    return m;
-  };
-  const std::string text = NormalizeText(q.text);
-  Matches m = run(text);
-  SearchResult r;
-  if (std::string corrected = o.spelling ? Correct(db, text) : ""; !corrected.empty()) {
-    Matches c = run(corrected);
-    // "Found more": more products, or products matching every word where the original needed the
-    // any-word fallback.
-    if (c.total > m.total || (m.relaxed && !c.relaxed && c.total > 0)) {
-      m = std::move(c);
-      r.corrected_query = corrected;
-    }
-  }
-  std::vector<Hit> hits;
-  hits.reserve(m.mset.size());
-  for (auto it = m.mset.begin(); it != m.mset.end(); ++it) {
-    Xapian::Document doc = it.get_document();
-    hits.push_back(Hit{doc.get_value(kSlotId), it.get_weight(), doc.get_value(kSlotStock) == "1",
-                       static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotPrice))), *it});
-  }
+// Lets the ranker reorder the candidates and cuts the requested page.
+SearchResult Page(Xapian::Database& db, const Query& q, const std::optional<auth::Principal>& principal,
+                  Ranker& ranker, std::vector<Hit> hits, SearchResult r, size_t offset, size_t page_size) {
   ranker.Rerank(q, principal, hits);
-  r.total = m.total;
-  r.facets = std::move(m.facets);
-  r.more = offset + page_size < static_cast<size_t>(m.total);
+  r.more = offset + page_size < static_cast<size_t>(r.total);
   if (offset < hits.size()) {
     size_t end = std::min(hits.size(), offset + page_size);
     for (size_t i = offset; i < end; ++i) {
@@ -197,15 +165,136 @@ Result<SearchResult> SearchOn(Xapian::Database& db, const Query& q,
   return r;
 }
 
+// The semantic candidates as a Xapian query that matches them and adds no weight, so filters,
+// facets and totals apply to them as to keyword matches.
+Xapian::Query CandidateQuery(const SemanticCandidates& c) {
+  std::vector<Xapian::Query> terms;
+  terms.reserve(c.ids.size());
+  for (const std::string& id : c.ids) terms.emplace_back("Q" + id);
+  return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                       Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end()), 0);
+}
+
+struct Run {
+  Matches m;
+  Xapian::Query text;  // the text query that produced m
+};
+
+Result<SearchResult> SearchOn(Xapian::Database& db, const Query& q,
+                              const std::optional<auth::Principal>& principal, Ranker& ranker,
+                              const SearchOptions& o, const SemanticCandidates* semantic) {
+  const size_t offset = static_cast<size_t>(std::max(q.offset, 0));
+  const size_t page_size = static_cast<size_t>(std::max(q.page_size, 1));
+  const size_t window = std::max(o.window, offset + page_size);
+  const Xapian::Query filter = Filters(q);
+  const std::string text = NormalizeText(q.text);
+  SearchMode mode = semantic && !Blank(text) ? q.mode : SearchMode::kKeyword;
+  if (mode != SearchMode::kKeyword && semantic->ids.empty()) mode = SearchMode::kKeyword;
+  // Hybrid counts facets over the union of both candidate sets, once, below.
+  const bool keyword_facets = o.facets && mode == SearchMode::kKeyword;
+  auto run = [&](const std::string& t) {
+    Run r;
+    r.text = ParseText(db, t, o, Xapian::Query::OP_AND);
+    r.m = Match(db, r.text, filter, window, keyword_facets);
+    if (r.m.total == 0 && o.relax_to_or && WordCount(t) > 1) {
+      r.text = ParseText(db, t, o, Xapian::Query::OP_OR);
+      r.m = Match(db, r.text, filter, window, keyword_facets);
+      r.m.relaxed = true;
+    }
+    return r;
+  };
+  SearchResult r;
+  r.mode = mode;
+  Matches m;
+  if (mode == SearchMode::kSemantic) {
+    m = Match(db, CandidateQuery(*semantic), filter, semantic->ids.size(), o.facets);
+  } else {
+    Run kw = run(text);
+    if (std::string corrected = o.spelling ? Correct(db, text) : ""; !corrected.empty()) {
+      Run c = run(corrected);
+      // "Found more": more products, or products matching every word where the original needed
+      // the any-word fallback.
+      if (c.m.total > kw.m.total || (kw.m.relaxed && !c.m.relaxed && c.m.total > 0)) {
+        kw = std::move(c);
+        r.corrected_query = corrected;
+      }
+    }
+    m = std::move(kw.m);
+    if (mode == SearchMode::kHybrid) {
+      Matches sem = Match(db, CandidateQuery(*semantic), filter, semantic->ids.size(), false);
+      Matches both = Match(db, Xapian::Query(Xapian::Query::OP_OR, kw.text, CandidateQuery(*semantic)),
+                           filter, 0, o.facets);
+      r.total = both.total;
+      r.facets = std::move(both.facets);
+      // The keyword window, then the semantic candidates it lacks.
+      std::set<Xapian::docid> seen;
+      for (auto it = m.mset.begin(); it != m.mset.end(); ++it) seen.insert(*it);
+      std::vector<Hit> hits;
+      std::unordered_map<std::string, size_t> semantic_rank;
+      {
+        std::unordered_map<std::string, float> similarity;
+        for (size_t i = 0; i < semantic->ids.size(); ++i)
+          similarity.emplace(semantic->ids[i], semantic->similarity[i]);
+        std::vector<std::pair<float, std::string>> passed;
+        for (auto it = sem.mset.begin(); it != sem.mset.end(); ++it) {
+          std::string id = it.get_document().get_value(kSlotId);
+          passed.emplace_back(similarity[id], std::move(id));
+        }
+        std::sort(passed.begin(), passed.end(),
+                  [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (size_t i = 0; i < passed.size(); ++i) semantic_rank.emplace(passed[i].second, i + 1);
+      }
+      size_t rank = 0;
+      auto add = [&](const Xapian::Document& doc, Xapian::docid did, size_t keyword_rank) {
+        Hit h{doc.get_value(kSlotId), 0, doc.get_value(kSlotStock) == "1",
+              static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotPrice))), did};
+        if (keyword_rank) h.score += 1.0 / (o.rrf_k + static_cast<double>(keyword_rank));
+        if (auto s = semantic_rank.find(h.product_id); s != semantic_rank.end()) {
+          h.score += o.semantic_weight / (o.rrf_k + static_cast<double>(s->second));
+        }
+        hits.push_back(std::move(h));
+      };
+      for (auto it = m.mset.begin(); it != m.mset.end(); ++it) add(it.get_document(), *it, ++rank);
+      for (auto it = sem.mset.begin(); it != sem.mset.end(); ++it) {
+        if (!seen.count(*it)) add(it.get_document(), *it, 0);
+      }
+      std::stable_sort(hits.begin(), hits.end(),
+                       [](const Hit& a, const Hit& b) { return a.score > b.score; });
+      return Page(db, q, principal, ranker, std::move(hits), std::move(r), offset, page_size);
+    }
+  }
+  std::vector<Hit> hits;
+  hits.reserve(m.mset.size());
+  std::unordered_map<std::string, float> similarity;
+  if (mode == SearchMode::kSemantic) {
+    for (size_t i = 0; i < semantic->ids.size(); ++i)
+      similarity.emplace(semantic->ids[i], semantic->similarity[i]);
+  }
+  for (auto it = m.mset.begin(); it != m.mset.end(); ++it) {
+    Xapian::Document doc = it.get_document();
+    Hit h{doc.get_value(kSlotId), it.get_weight(), doc.get_value(kSlotStock) == "1",
+          static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotPrice))), *it};
+    if (mode == SearchMode::kSemantic) h.score = similarity[h.product_id];
+    hits.push_back(std::move(h));
+  }
+  if (mode == SearchMode::kSemantic) {
+    std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
+  }
+  r.total = m.total;
+  r.facets = std::move(m.facets);
+  return Page(db, q, principal, ranker, std::move(hits), std::move(r), offset, page_size);
+}
+
 }  // namespace
 
 Result<SearchResult> Index::Search(const Query& query, const std::optional<auth::Principal>& principal,
-                                   Ranker& ranker, const SearchOptions& options) {
+                                   Ranker& ranker, const SearchOptions& options,
+                                   const SemanticCandidates* semantic) {
   try {
     State::Lease lease(*state_);
     for (int attempt = 0;; ++attempt) {
       try {
-        return SearchOn(lease.db(), query, principal, ranker, options);
+        return SearchOn(lease.db(), query, principal, ranker, options, semantic);
       } catch (const Xapian::DatabaseModifiedError&) {
         if (attempt == 2) throw;
         lease.Reopen();

@@ -25,7 +25,8 @@ inline constexpr Xapian::valueno kSlotBrand = 3;
 inline constexpr Xapian::valueno kSlotPriceBucket = 4;
 inline constexpr Xapian::valueno kSlotStock = 5;  // "1" / "0"
 inline constexpr Xapian::valueno kSlotVersion = 6;
-inline constexpr Xapian::valueno kSlotTitle = 7;  // for suggestions
+inline constexpr Xapian::valueno kSlotTitle = 7;      // for suggestions
+inline constexpr Xapian::valueno kSlotEmbedText = 8;  // EmbeddingText: the product vectors' input
 
 inline constexpr size_t kMaxTermBytes = 200;  // Xapian's limit is 245
 
@@ -51,6 +52,7 @@ struct Index::State {
   std::unique_ptr<Xapian::WritableDatabase> writer;
   Xapian::TermGenerator tg;
   bool dirty = false;
+  IndexListener* listener = nullptr;
 
   std::atomic<uint64_t> commits{0};
   struct Reader {

@@ -5,6 +5,7 @@
 
 #include "platform/bus/bus.h"
 #include "platform/log/log.h"
+#include "platform/ml/encoder/encoder.h"
 #include "platform/module/runtime.h"
 #include "services/search/api.h"
 #include "services/search/eval.h"
@@ -12,6 +13,7 @@
 #include "services/search/http.h"
 #include "services/search/index.h"
 #include "services/search/rebuild.h"
+#include "services/search/vectors.h"
 
 namespace emporium::search {
 namespace {
@@ -27,15 +29,20 @@ class SearchModule final : public emporium::Module {
 
   Status Start() override {
     EMP_ASSIGN_OR_RETURN(index_, Index::Open(IndexDir(rt_)));
+    EMP_RETURN_IF_ERROR(StartVectors());
     EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
     EMP_ASSIGN_OR_RETURN(indexer_, Indexer::Subscribe(*bus, *index_));
     indexer_->Start();
-    return AddRoutes(rt_.router(), HttpDeps{*index_, ranker_, [this] { return RebuildNow(); }});
+    return AddRoutes(rt_.router(),
+                     HttpDeps{*index_, ranker_, [this] { return RebuildNow(); }, vectors_.get()});
   }
 
   void Stop() override {
     if (indexer_) indexer_->Stop();
     indexer_.reset();
+    if (vectors_) vectors_->Stop();
+    if (index_) index_->SetListener(nullptr);
+    vectors_.reset();
     index_.reset();
   }
 
@@ -46,8 +53,23 @@ class SearchModule final : public emporium::Module {
     return Rebuild(*index_, *catalog);
   }
 
+  // Semantic and hybrid search when the sentence encoder is installed; keyword search without.
+  Status StartVectors() {
+    if (!rt_.config().Bool("search-semantic")) return Status::Ok();
+    auto encoder = ml::SharedEncoder(ml::EncoderModelDir(rt_.config()));
+    if (!encoder.ok()) return Status::Ok();  // SharedEncoder logged how to install it
+    EMP_ASSIGN_OR_RETURN(vectors_,
+                         ProductVectors::Open(*encoder, VectorsOptions{.dir = IndexDir(rt_) / "vectors"}));
+    EMP_ASSIGN_OR_RETURN(auto products, index_->Products());
+    vectors_->Reconcile(products);
+    index_->SetListener(vectors_.get());
+    vectors_->Start();
+    return Status::Ok();
+  }
+
   Runtime& rt_;
   std::unique_ptr<Index> index_;
+  std::unique_ptr<ProductVectors> vectors_;
   std::unique_ptr<Indexer> indexer_;
   BusinessRulesRanker ranker_;
   std::mutex rebuild_mu_;
@@ -89,7 +111,12 @@ int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
     std::cerr << "emporium eval search: --k must be between 1 and 1000\n";
     return 2;
   }
-  Status s = RunEvalCommand(file, static_cast<size_t>(k), std::filesystem::temp_directory_path(), std::cout);
+  EvalCommandOptions options{.k = static_cast<size_t>(k), .json = rt.config().Bool("json")};
+  if (rt.config().Bool("semantic")) {
+    auto encoder = ml::SharedEncoder(ml::EncoderModelDir(rt.config()));
+    if (encoder.ok()) options.encoder = *encoder;
+  }
+  Status s = RunEvalCommand(file, options, std::filesystem::temp_directory_path(), std::cout);
   if (!s.ok()) {
     std::cerr << "emporium eval search: " << s.message() << "\n";
     return s.code() == Code::kNotFound || s.code() == Code::kInvalidArgument ? 2 : 1;
@@ -100,8 +127,11 @@ int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
 }  // namespace
 
 std::vector<config::Key> ConfigKeys() {
-  return {{"search-index-dir", config::Type::kString, "",
-           "Directory of the Xapian product index (default <data-dir>/search)."}};
+  return {
+      {"search-index-dir", config::Type::kString, "",
+       "Directory of the Xapian product index (default <data-dir>/search)."},
+      {"search-semantic", config::Type::kBool, "true",
+       "Semantic and hybrid search with the sentence encoder (off, or without the model: keyword only)."}};
 }
 
 ModuleDef Module() {
@@ -120,11 +150,14 @@ ModuleDef Module() {
                       "catalog named by --remote). A running server: POST /v1/search/rebuild.",
                       {},
                       RebuildCommand},
-              Command{"eval search",
-                      "NDCG@k of search over graded judgments (Home Depot CSV, .gz ok).",
-                      {{"judgments", Type::kString, "", "The judgments file."},
-                       {"k", Type::kInt, "10", "Rank cut-off of NDCG."}},
-                      EvalCommand},
+              Command{
+                  "eval search",
+                  "NDCG@k of search over graded judgments (Home Depot CSV, .gz ok).",
+                  {{"judgments", Type::kString, "", "The judgments file."},
+                   {"k", Type::kInt, "10", "Rank cut-off of NDCG."},
+                   {"semantic", Type::kBool, "true", "Also rank with the sentence encoder (when installed)."},
+                   {"json", Type::kBool, "false", "Print the table as JSON."}},
+                  EvalCommand},
           },
   };
 }

@@ -11,6 +11,7 @@
 #include "platform/bus/bus.h"
 #include "platform/core/json.h"
 #include "platform/core/random.h"
+#include "platform/ml/encoder/encoder.h"
 #include "platform/module/testing.h"
 #include "platform/rpc/rpc.h"
 #include "services/search/api.h"
@@ -26,7 +27,8 @@ using Clock = std::chrono::steady_clock;
 class Env {
  public:
   explicit Env(std::filesystem::path dir = {}, std::vector<std::string> flags = {})
-      : dir_("search", std::move(dir)), rt_(dir_.path(), {Module()}, std::move(flags)) {}
+      : dir_("search", std::move(dir)),
+        rt_(dir_.path(), {Module()}, ::emporium::testing::JoinFlags({"--search-semantic=false"}, flags)) {}
 
   Status Start() { return rt_.Start(); }
 
@@ -120,6 +122,113 @@ TEST(SearchModule, CatalogEventsAreSearchableWithinOneSecond) {
 
   env.Publish(std::string(kProductTopic), "catalog.product.deleted", s.id, R"({"id":"p-000001"})");
   EXPECT_LT(env.WaitFor("q=lantern", 0).count(), 1000);
+}
+
+// The sentence encoder is a real part, like a database: `make deps` installs all-MiniLM-L6-v2
+// (scripts/fetch-model.sh), and this test uses it.
+std::vector<std::string> SemanticFlags() {
+  return {"--search-semantic=true", "--model-dir=" + ml::DefaultModelRoot().string()};
+}
+
+std::vector<ProductSpec> MeaningCatalog() {
+  auto spec = [](std::string id, std::string title, std::string brand, std::string category,
+                 std::string description) {
+    ProductSpec s;
+    s.id = std::move(id);
+    s.title = std::move(title);
+    s.brand = std::move(brand);
+    s.category_id = "c-" + category;
+    s.category_path = {"Shop", category};
+    s.description = std::move(description);
+    return s;
+  };
+  return {
+      spec("p-parka", "Insulated Down Parka", "Northpeak", "Outerwear",
+           "Goose down fill, windproof shell, hood."),
+      spec("p-drill", "Cordless Hammer Drill", "Voltix", "Power Tools",
+           "18 V motor, two batteries, masonry bits."),
+      spec("p-hose", "Garden Hose 50 ft", "Greenline", "Garden",
+           "Kink-resistant rubber with brass fittings."),
+      spec("p-pans", "Stainless Steel Cookware Set", "Chefmate", "Kitchen", "Ten pieces, induction ready."),
+      spec("p-lamp", "LED Desk Lamp", "Lumo", "Lighting", "Dimmable, USB port, flexible neck."),
+      spec("p-charger", "Phone Charger 20 W", "Voltix", "Electronics", "USB-C power delivery.")};
+}
+
+// Shares no word (and no listed synonym) with the parka's title, brand, category or description.
+constexpr const char* kWarmQuery = "q=something+warm+to+wear+when+it+snows";
+
+TEST(SearchModule, SemanticAndHybridFindByMeaningWhereKeywordFindsNothing) {
+  auto model = ml::SharedEncoder(ml::DefaultModelRoot() / ml::kMiniLmDirName);
+  ASSERT_TRUE(model.ok()) << "the sentence encoder is part of the build (make deps): "
+                          << model.status().ToString();
+  auto dir = std::filesystem::path(::testing::TempDir()) / ("search-semantic-" + NewUuid());
+  {
+    Env env(dir, SemanticFlags());
+    ASSERT_TRUE(env.Start().ok());
+    for (const auto& s : MeaningCatalog()) env.PublishProduct(s);
+    env.WaitFor("q=parka", 1);
+    auto start = Clock::now();
+    boost::json::object semantic;
+    while (Clock::now() - start < Millis(20'000)) {
+      semantic = env.Search(std::string(kWarmQuery) + "&mode=semantic");
+      if (semantic.at("items").as_array().size() == 6) break;  // every product embedded
+      std::this_thread::sleep_for(Millis(50));
+    }
+    EXPECT_EQ(semantic.at("mode").as_string(), "semantic");
+    ASSERT_FALSE(semantic.at("items").as_array().empty());
+    EXPECT_EQ(semantic.at("items").as_array()[0].at("id").as_string(), "p-parka");
+
+    auto keyword = env.Search(std::string(kWarmQuery) + "&mode=keyword");
+    EXPECT_EQ(keyword.at("mode").as_string(), "keyword");
+    EXPECT_EQ(keyword.at("total").as_int64(), 0);
+
+    auto hybrid = env.Search(kWarmQuery);  // the default mode
+    EXPECT_EQ(hybrid.at("mode").as_string(), "hybrid");
+    ASSERT_FALSE(hybrid.at("items").as_array().empty());
+    EXPECT_EQ(hybrid.at("items").as_array()[0].at("id").as_string(), "p-parka");
+    EXPECT_EQ(hybrid.at("ranker").as_string(), "business-rules");
+
+    // Filters stay exact: the parka is not in Power Tools.
+    auto filtered = env.Search(std::string(kWarmQuery) + "&mode=semantic&category=c-Power+Tools");
+    ASSERT_EQ(filtered.at("total").as_int64(), 1);
+    EXPECT_EQ(filtered.at("items").as_array()[0].at("id").as_string(), "p-drill");
+    EXPECT_EQ(filtered.at("facets").at("category").as_array().size(), 1u);
+
+    // A keyword match and a meaning match both count in hybrid.
+    auto both = env.Search("q=brass+fittings+for+cooking");
+    EXPECT_GE(both.at("total").as_int64(), 2);
+
+    env.Publish(std::string(kProductTopic), "catalog.product.deleted", "p-parka", R"({"id":"p-parka"})");
+    env.WaitFor("q=parka", 0);
+    start = Clock::now();
+    while (Clock::now() - start < Millis(10'000) &&
+           env.Search(std::string(kWarmQuery) + "&mode=semantic").at("items").as_array().size() != 5) {
+      std::this_thread::sleep_for(Millis(50));
+    }
+    auto after = env.Search(std::string(kWarmQuery) + "&mode=semantic");
+    for (const auto& item : after.at("items").as_array()) {
+      EXPECT_NE(item.at("id").as_string(), "p-parka");
+    }
+  }
+  // A restart loads the saved vectors instead of embedding again: answers at once.
+  Env again(dir, SemanticFlags());
+  ASSERT_TRUE(again.Start().ok());
+  EXPECT_EQ(again.Search(std::string(kWarmQuery) + "&mode=semantic").at("items").as_array().size(), 5u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SearchModule, WithoutTheModelSearchFallsBackToKeyword) {
+  auto missing = std::filesystem::path(::testing::TempDir()) / ("no-models-" + NewUuid());
+  Env env({}, {"--search-semantic=true", "--model-dir=" + missing.string()});
+  ASSERT_TRUE(env.Start().ok());
+  env.PublishProduct(Lantern());
+  env.WaitFor("q=lantern", 1);
+  auto o = env.Search("q=lantern&mode=semantic");
+  EXPECT_EQ(o.at("mode").as_string(), "keyword");
+  EXPECT_EQ(o.at("total").as_int64(), 1);
+  auto bad = env.Get("/v1/search?q=lantern&mode=fuzzy");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("mode"), std::string::npos);
 }
 
 TEST(SearchModule, MalformedEventsAreSkipped) {

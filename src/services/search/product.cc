@@ -1,5 +1,6 @@
 #include "services/search/product.h"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -93,6 +94,26 @@ std::string WithAvailability(std::string_view summary_json, bool in_stock, int64
   std::string value = "{\"in_stock\":" + std::string(in_stock ? "true" : "false") +
                       ",\"available\":" + std::to_string(available) + "}";
   return out.replace(start + kKey.size() - 1, end - (start + kKey.size() - 1) + 1, value);
+}
+
+std::string EmbeddingText(const ProductDoc& p) {
+  constexpr size_t kDescriptionBytes = 600;
+  std::string out = p.title;
+  if (!p.brand.empty()) out += ". " + p.brand;
+  if (!p.category_path.empty()) {
+    out += ". ";
+    for (size_t i = 0; i < p.category_path.size(); ++i) out += (i ? " > " : "") + p.category_path[i];
+  }
+  if (!p.description.empty()) {
+    size_t n = std::min(p.description.size(), kDescriptionBytes);
+    // Cut at a word boundary and never inside a UTF-8 sequence.
+    if (n < p.description.size()) {
+      while (n > 0 && (static_cast<unsigned char>(p.description[n]) & 0xC0) == 0x80) --n;
+      if (size_t space = p.description.rfind(' ', n); space != std::string::npos && space > n / 2) n = space;
+    }
+    out += ". " + p.description.substr(0, n);
+  }
+  return out;
 }
 
 }  // namespace emporium::search

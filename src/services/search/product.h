@@ -33,6 +33,10 @@ struct ProductDoc {
 // kInvalidArgument when the document is not an object with a string "id" and "title".
 Result<ProductDoc> ParseProduct(std::string_view json);
 
+// The text the product vectors embed: title, brand, category path and the start of the
+// description (the encoder reads at most 256 tokens; the title matters most).
+std::string EmbeddingText(const ProductDoc& product);
+
 // Returns summary_json with its "availability" replaced.
 std::string WithAvailability(std::string_view summary_json, bool in_stock, int64_t available);
 

@@ -4,6 +4,15 @@
 
 namespace emporium::search {
 
+std::string_view ModeName(SearchMode mode) {
+  switch (mode) {
+    case SearchMode::kKeyword: return "keyword";
+    case SearchMode::kSemantic: return "semantic";
+    case SearchMode::kHybrid: return "hybrid";
+  }
+  return "keyword";
+}
+
 void BusinessRulesRanker::Rerank(const Query&, const std::optional<auth::Principal>&,
                                  std::vector<Hit>& hits) {
   std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {

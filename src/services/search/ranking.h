@@ -10,11 +10,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "platform/auth/principal.h"
 
 namespace emporium::search {
+
+// keyword: BM25 only; semantic: the nearest products by meaning; hybrid: both, fused.
+enum class SearchMode { kKeyword, kSemantic, kHybrid };
+std::string_view ModeName(SearchMode mode);
 
 struct Query {
   std::string text;                  // free text; empty matches every product (browse by filters)
@@ -25,6 +30,7 @@ struct Query {
   bool in_stock_only = false;
   int page_size = 20;
   int offset = 0;
+  SearchMode mode = SearchMode::kHybrid;
 };
 
 struct Hit {
@@ -41,6 +47,8 @@ class Ranker {
   // Reorders hits (the candidate window, in BM25 order) in place. May drop hits; must not add.
   virtual void Rerank(const Query& query, const std::optional<auth::Principal>& principal,
                       std::vector<Hit>& hits) = 0;
+  // Names the ranker and its model version in responses, e.g. "business-rules".
+  virtual std::string version() const = 0;
 };
 
 // In-stock hits first, then by score (stable: ties keep BM25 order).
@@ -48,6 +56,7 @@ class BusinessRulesRanker final : public Ranker {
  public:
   void Rerank(const Query& query, const std::optional<auth::Principal>& principal,
               std::vector<Hit>& hits) override;
+  std::string version() const override { return "business-rules"; }
 };
 
 }  // namespace emporium::search
