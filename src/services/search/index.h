@@ -37,7 +37,7 @@ struct SearchOptions {
   // semantic rank), ranks from 1. k = 60 is the usual constant (Cormack et al. 2009); the weight
   // was chosen on the Home Depot development judgments (docs/search.md).
   double rrf_k = 60;
-  double semantic_weight = 1.0;
+  double semantic_weight = 0.5;
 };
 
 struct FacetValue {
