@@ -1,4 +1,4 @@
-// The simulator's random numbers: xoshiro256** seeded through SplitMix64, with the transforms
+// The simulator's random numbers: xoshiro256** (platform/core/xoshiro.h), with the transforms
 // written out here (std::*_distribution differ between standard libraries), so a seed gives the
 // same shoppers everywhere. Hash() derives independent streams and stable per-name vectors.
 // An Rng is not thread-safe; give each thread or session its own.
@@ -10,14 +10,9 @@
 #include <span>
 #include <string_view>
 
-namespace emporium::sim {
+#include "platform/core/xoshiro.h"
 
-inline uint64_t SplitMix64(uint64_t& x) {
-  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+namespace emporium::sim {
 
 // FNV-1a over the bytes, mixed with the seed.
 inline uint64_t Hash(uint64_t seed, std::string_view s) {
@@ -31,20 +26,8 @@ inline uint64_t Hash(uint64_t seed, std::string_view s) {
 
 class Rng {
  public:
-  explicit Rng(uint64_t seed) {
-    for (uint64_t& w : s_) w = SplitMix64(seed);
-  }
-  uint64_t Next() {
-    const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
-    return result;
-  }
+  explicit Rng(uint64_t seed) : gen_(seed) {}
+  uint64_t Next() { return gen_.Next(); }
   // [0, 1)
   double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
   double Uniform(double lo, double hi) { return lo + (hi - lo) * Uniform(); }
@@ -96,8 +79,7 @@ class Rng {
   }
 
  private:
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
+  Xoshiro256 gen_;
 };
 
 }  // namespace emporium::sim

@@ -1,12 +1,13 @@
 #include "platform/core/random.h"
 
+#include "platform/core/xoshiro.h"
+
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <stdexcept>
 
 namespace emporium {
@@ -62,34 +63,21 @@ std::string NewUuidV7() {
 
 namespace {
 
-// xoshiro256** (Blackman & Vigna), seeded per thread from RAND_bytes.
-class Xoshiro {
- public:
-  Xoshiro() {
-    Fill(reinterpret_cast<unsigned char*>(s_), sizeof s_);
-    if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
-  }
-  uint64_t Next() {
-    const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
-    return result;
-  }
+Xoshiro256 SeededFromOs() {
+  uint64_t state[4];
+  Fill(reinterpret_cast<unsigned char*>(state), sizeof state);
+  return Xoshiro256(state);
+}
 
- private:
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
-};
+Xoshiro256& ThreadGenerator() {
+  thread_local Xoshiro256 gen = SeededFromOs();
+  return gen;
+}
 
 }  // namespace
 
 std::string FastRandomHex(size_t n_bytes) {
-  thread_local Xoshiro gen;
+  Xoshiro256& gen = ThreadGenerator();
   unsigned char buf[64];
   std::string out;
   while (n_bytes > 0) {
@@ -105,8 +93,7 @@ std::string FastRandomHex(size_t n_bytes) {
 }
 
 double RandomUnit() {
-  thread_local std::mt19937_64 gen{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
+  return static_cast<double>(ThreadGenerator().Next() >> 11) * 0x1.0p-53;
 }
 
 }  // namespace emporium
