@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "platform/bus/file_util.h"
+#include "platform/core/file_util.h"
 
 namespace emporium::bus {
 namespace fs = std::filesystem;

@@ -6,7 +6,7 @@
 
 #include <boost/crc.hpp>
 
-#include "platform/bus/file_util.h"
+#include "platform/core/file_util.h"
 
 namespace emporium::bus {
 namespace {

@@ -1,4 +1,4 @@
-#include "platform/bus/file_util.h"
+#include "platform/core/file_util.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
-namespace emporium::bus::fileutil {
+namespace emporium::fileutil {
 
 Status ErrnoStatus(std::string_view what, const std::string& path) {
   return Internal(std::string(what) + " " + path + ": " + std::strerror(errno));
@@ -84,4 +84,4 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-}  // namespace emporium::bus::fileutil
+}  // namespace emporium::fileutil

@@ -1,4 +1,5 @@
-// Small POSIX file helpers for the embedded log: errno → Status, atomic whole-file replace.
+// Small POSIX file helpers (the embedded log, model artifacts): errno → Status, atomic whole-file
+// replace.
 // Stateless functions: thread-safe (callers serialize writes to the same path).
 #pragma once
 
@@ -7,7 +8,7 @@
 
 #include "platform/core/status.h"
 
-namespace emporium::bus::fileutil {
+namespace emporium::fileutil {
 
 // kInternal "<what> <path>: <strerror(errno)>".
 Status ErrnoStatus(std::string_view what, const std::string& path);
@@ -25,4 +26,4 @@ Result<std::string> ReadFile(const std::string& path);
 // fsync of a directory, so a create or rename in it is durable.
 Status SyncDir(const std::string& dir);
 
-}  // namespace emporium::bus::fileutil
+}  // namespace emporium::fileutil
