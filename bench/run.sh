@@ -9,7 +9,7 @@
 #      proxies to it (emporium_bench latency, sequential, keep-alive)
 #   6. cart adds/s through the cart module with a fake catalog (cart_bench)
 #   7. behaviour events ingested per second in 20-event batches (behavior_bench)
-#   7. search queries/s and p99 at 10k and 50k generated products (search_bench)
+#   7. search queries/s and p99 at 10k and 50k generated products, keyword and hybrid + ranker (search_bench)
 #   8. sentence encoder vs sentence-transformers: cosine, sentences/s, tokens/s, query latency (encoder.sh)
 # Figures go to stdout and bench/out/results.jsonl. Bounded: every load run has a fixed duration.
 #   bench/run.sh BUILD_DIR
@@ -153,8 +153,11 @@ echo "== behaviour ingest: 20-event batches via Runtime::Dispatch, 2 threads (SQ
 "$build/behavior_bench" --seconds=5 --threads=2 | tee -a "$results"
 "$build/behavior_bench" --seconds=5 --threads=2 --dir=/dev/shm --label=tmpfs | tee -a "$results"
 
-echo "== search: queries/s and p99 over a fixed query mix, 10k and 50k generated products (all cores)"
-"$build/search_bench" --sizes=10000,50000 --seconds=3 | tee -a "$results"
+echo "== search: queries/s and p99 over a fixed query mix (all cores): keyword at 10k and 50k generated products;"
+echo "   hybrid (query embedding + BM25 + vectors, fused, learned ranker) at 50k; product vectors kept in bench/out"
+"$build/search_bench" --sizes=10000 --modes=keyword --seconds=3 | tee -a "$results"
+"$build/search_bench" --sizes=50000 --modes=keyword,hybrid --seconds=5 --vectors-dir=bench/out/search-vectors \
+  | tee -a "$results"
 
 echo "== sentence encoder: ours vs sentence-transformers on the same 1,000 sentences (2 cores), single-query latency"
 bench/encoder.sh "$build" "$results" || echo "bench: the encoder bench failed (see above)" >&2

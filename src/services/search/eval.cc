@@ -13,6 +13,8 @@
 #include "platform/core/random.h"
 #include "platform/ml/encoder/encoder.h"
 #include "platform/ml/metrics/report.h"
+#include "services/search/ltr.h"
+#include "services/search/train.h"
 #include "services/search/vectors.h"
 
 namespace emporium::search {
@@ -222,8 +224,9 @@ Result<EvalReport> Evaluate(Index& index, const std::vector<Judgment>& judgments
   for (const Judgment& j : judgments) by_query[j.query][j.product_id] = j.relevance;
   // Plain BM25 order: the business rules would only reorder by stock, which is uniform here.
   class KeepOrder final : public Ranker {
-    void Rerank(const Query&, const std::optional<auth::Principal>&, std::vector<Hit>&) override {}
-    std::string version() const override { return "none"; }
+    std::string Rerank(const Query&, const std::optional<auth::Principal>&, std::vector<Hit>&) override {
+      return "none";
+    }
   } keep;
   SearchOptions o = options;
   o.facets = false;
@@ -257,77 +260,79 @@ Result<EvalReport> Evaluate(Index& index, const std::vector<Judgment>& judgments
   return report;
 }
 
-Status RunEvalCommand(const std::filesystem::path& file, const EvalCommandOptions& options,
-                      const std::filesystem::path& tmp_root, std::ostream& out) {
-  const size_t k = options.k;
+EvalCorpus::~EvalCorpus() {
+  index.reset();
+  if (!dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+}
+
+Result<std::unique_ptr<EvalCorpus>> BuildEvalCorpus(const std::filesystem::path& file,
+                                                    std::shared_ptr<const ml::SentenceEncoder> encoder,
+                                                    const std::filesystem::path& tmp_root) {
+  auto corpus = std::make_unique<EvalCorpus>();
   size_t skipped = 0;
-  EMP_ASSIGN_OR_RETURN(std::vector<Judgment> judgments, ReadJudgments(file, &skipped));
+  EMP_ASSIGN_OR_RETURN(corpus->judgments, ReadJudgments(file, &skipped));
   std::set<std::string> products, queries;
-  for (const Judgment& j : judgments) {
+  for (const Judgment& j : corpus->judgments) {
     products.insert(j.product_id);
     queries.insert(j.query);
   }
-  const std::string ndcg = "NDCG@" + std::to_string(k);
-  ml::Report report("search", "graded judgments, gain 2^(rel-1)-1, every distinct query");
-  report.SetColumns({ndcg, "queries", "excluded", "seconds"});
-  report.AddNote("file", file.filename().string());
-  report.AddNote("judgments",
-                 std::to_string(judgments.size()) + " rows (" + std::to_string(skipped) + " skipped)");
-  report.AddNote("corpus", std::to_string(queries.size()) + " queries, " + std::to_string(products.size()) +
-                               " products (title only)");
-  const std::filesystem::path dir = tmp_root / ("emporium-eval-" + RandomHex(6));
+  auto& notes = corpus->notes;
+  notes.emplace_back("file", file.filename().string());
+  notes.emplace_back("judgments", std::to_string(corpus->judgments.size()) + " rows (" +
+                                      std::to_string(skipped) + " skipped)");
+  notes.emplace_back("corpus", std::to_string(queries.size()) + " queries, " +
+                                   std::to_string(products.size()) + " products (title only)");
+  corpus->dir = tmp_root / ("emporium-eval-" + RandomHex(6));
   auto started = std::chrono::steady_clock::now();
   auto seconds = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
-  auto index = BuildEvalIndex(judgments, dir);
-  auto cleanup = [&] {
-    if (index.ok()) index->reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  };
-  if (!index.ok()) {
-    cleanup();
-    return index.status();
-  }
-  char note[64];
+  char note[96];
+  EMP_ASSIGN_OR_RETURN(corpus->index, BuildEvalIndex(corpus->judgments, corpus->dir));
   std::snprintf(note, sizeof note, "%.1f s", seconds());
-  report.AddNote("keyword index built in", note);
-
-  std::map<std::string, SemanticCandidates> semantic;
-  if (options.encoder) {
-    started = std::chrono::steady_clock::now();
-    auto vectors = ProductVectors::Open(options.encoder, VectorsOptions{});
-    if (!vectors.ok()) {
-      cleanup();
-      return vectors.status();
-    }
-    auto indexed = (*index)->Products();
-    if (!indexed.ok()) {
-      cleanup();
-      return indexed.status();
-    }
-    (*vectors)->Reconcile(*indexed);
-    auto last = std::chrono::steady_clock::now();
-    EMP_RETURN_IF_ERROR((*vectors)->Drain([&](size_t done, size_t total) {
-      if (std::chrono::steady_clock::now() - last < std::chrono::seconds(2) && done < total) return;
-      last = std::chrono::steady_clock::now();
-      std::fprintf(stderr, "\rembedding products: %zu / %zu (%.0f/s)", done, total,
-                   static_cast<double>(done) / std::max(seconds(), 1e-3));
-    }));
-    std::fprintf(stderr, "\n");
-    std::snprintf(note, sizeof note, "%.1f s (%s)", seconds(), options.encoder->version().c_str());
-    report.AddNote("products embedded in", note);
-    started = std::chrono::steady_clock::now();
-    std::vector<std::string> texts(queries.begin(), queries.end());
-    auto found = (*vectors)->Candidates(texts, 100);
-    for (size_t i = 0; i < texts.size(); ++i) semantic.emplace(texts[i], std::move(found[i]));
-    std::snprintf(note, sizeof note, "%.1f s", seconds());
-    report.AddNote("queries embedded in", note);
-  } else {
-    report.AddNote("semantic, hybrid", "not run: the sentence encoder is not installed (make deps)");
+  notes.emplace_back("keyword index built in", note);
+  if (!encoder) {
+    notes.emplace_back("semantic, hybrid, ranker",
+                       "not run: the sentence encoder is not installed (make deps)");
+    return corpus;
   }
+  started = std::chrono::steady_clock::now();
+  EMP_ASSIGN_OR_RETURN(auto vectors, ProductVectors::Open(encoder, VectorsOptions{}));
+  EMP_ASSIGN_OR_RETURN(auto indexed, corpus->index->Products());
+  vectors->Reconcile(indexed);
+  auto last = std::chrono::steady_clock::now();
+  EMP_RETURN_IF_ERROR(vectors->Drain([&](size_t done, size_t total) {
+    if (std::chrono::steady_clock::now() - last < std::chrono::seconds(2) && done < total) return;
+    last = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "\rembedding products: %zu / %zu (%.0f/s)", done, total,
+                 static_cast<double>(done) / std::max(seconds(), 1e-3));
+  }));
+  std::fprintf(stderr, "\n");
+  std::snprintf(note, sizeof note, "%.1f s (%s)", seconds(), encoder->version().c_str());
+  notes.emplace_back("products embedded in", note);
+  started = std::chrono::steady_clock::now();
+  std::vector<std::string> texts(queries.begin(), queries.end());
+  auto found = vectors->Candidates(texts, 100);
+  for (size_t i = 0; i < texts.size(); ++i) corpus->semantic.emplace(texts[i], std::move(found[i]));
+  std::snprintf(note, sizeof note, "%.1f s", seconds());
+  notes.emplace_back("queries embedded in", note);
+  // The candidates' similarity_of reads the vectors: keep them as long as the corpus.
+  corpus->vectors = std::move(vectors);
+  return corpus;
+}
 
+Status RunEvalCommand(const std::filesystem::path& file, const EvalCommandOptions& options,
+                      const std::filesystem::path& tmp_root, std::ostream& out) {
+  const size_t k = options.k;
+  EMP_ASSIGN_OR_RETURN(auto corpus, BuildEvalCorpus(file, options.encoder, tmp_root));
+  const std::string ndcg = "NDCG@" + std::to_string(k);
+  ml::Report report("search", "graded judgments, gain 2^(rel-1)-1, every distinct query");
+  report.SetColumns({ndcg, "queries", "excluded", "seconds"});
+  for (auto& [key, value] : corpus->notes) report.AddNote(key, value);
+  const auto& semantic = corpus->semantic;
   struct Variant {
     std::string name;
     SearchOptions options;
@@ -347,20 +352,38 @@ Status RunEvalCommand(const std::filesystem::path& file, const EvalCommandOption
       variants.push_back({name, SearchOptions{.semantic_weight = w}, SearchMode::kHybrid});
     }
   }
-  Status status;
   for (const Variant& v : variants) {
-    started = std::chrono::steady_clock::now();
-    auto r = Evaluate(**index, judgments, v.options, k, v.mode, semantic.empty() ? nullptr : &semantic);
-    if (!r.ok()) {
-      status = r.status();
-      break;
-    }
-    report.AddRow(
-        v.name, {r->mean_ndcg, static_cast<double>(r->queries), static_cast<double>(r->excluded), seconds()});
+    auto started = std::chrono::steady_clock::now();
+    EMP_ASSIGN_OR_RETURN(EvalReport r, Evaluate(*corpus->index, corpus->judgments, v.options, k, v.mode,
+                                                semantic.empty() ? nullptr : &semantic));
+    report.AddRow(v.name,
+                  {r.mean_ndcg, static_cast<double>(r.queries), static_cast<double>(r.excluded),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()});
   }
-  cleanup();
-  if (status.ok()) report.Print(out, options.json);
-  return status;
+  if (!semantic.empty() && options.folds >= 2) {
+    auto started = std::chrono::steady_clock::now();
+    EMP_ASSIGN_OR_RETURN(RankExamples examples,
+                         CollectRankExamples(*corpus->index, corpus->judgments, semantic, SearchOptions{}));
+    char note[96];
+    std::snprintf(note, sizeof note, "%zu queries, %zu rows, %zu features, %.1f s", examples.queries.size(),
+                  examples.data.rows(), examples.data.cols,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    report.AddNote("ranker examples (hybrid top " + std::to_string(kRerankDepth) + ")", note);
+    started = std::chrono::steady_clock::now();
+    EMP_ASSIGN_OR_RETURN(CrossValidation cv,
+                         CrossValidateRanker(examples, options.folds, k, RankerTrainParams()));
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    report.AddRow("hybrid candidates, same queries as the ranker (no model)",
+                  {cv.baseline_ndcg, static_cast<double>(cv.queries), NAN, 0});
+    report.AddRow("learned ranker: xgboost rank:ndcg over the hybrid top " + std::to_string(kRerankDepth) +
+                      ", " + std::to_string(options.folds) + "-fold query-disjoint cv",
+                  {cv.ndcg, static_cast<double>(cv.queries), NAN, secs});
+    std::snprintf(note, sizeof note, "%.0f mean (early stopping on 10%% of each training fold)",
+                  cv.mean_rounds);
+    report.AddNote("ranker rounds", note);
+  }
+  report.Print(out, options.json);
+  return Status::Ok();
 }
 
 }  // namespace emporium::search

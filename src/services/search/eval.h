@@ -18,6 +18,7 @@
 
 #include "platform/core/status.h"
 #include "services/search/index.h"
+#include "services/search/vectors.h"
 
 namespace emporium::ml {
 class SentenceEncoder;
@@ -64,16 +65,36 @@ Result<EvalReport> Evaluate(Index& index, const std::vector<Judgment>& judgments
                             const SearchOptions& options, size_t k, SearchMode mode = SearchMode::kKeyword,
                             const std::map<std::string, SemanticCandidates>* semantic = nullptr);
 
+// What the eval and train commands search: a temporary index of the judged products (title
+// only) and, with an encoder, every query's semantic candidates. The index directory is removed
+// with the corpus.
+struct EvalCorpus {
+  ~EvalCorpus();
+  std::filesystem::path dir;
+  std::unique_ptr<Index> index;
+  std::vector<Judgment> judgments;
+  std::map<std::string, SemanticCandidates> semantic;      // empty without an encoder
+  std::unique_ptr<ProductVectors> vectors;                 // what semantic's similarity_of reads
+  std::vector<std::pair<std::string, std::string>> notes;  // sizes and timings, for the report
+};
+
+// Reads the judgments and builds the corpus (embedding progress on stderr).
+Result<std::unique_ptr<EvalCorpus>> BuildEvalCorpus(const std::filesystem::path& file,
+                                                    std::shared_ptr<const ml::SentenceEncoder> encoder,
+                                                    const std::filesystem::path& tmp_root);
+
 struct EvalCommandOptions {
   size_t k = 10;
   bool json = false;
-  // The sentence encoder for the semantic and hybrid rows; null: keyword rows only.
+  // The sentence encoder for the semantic, hybrid and learned-ranker rows; null: keyword rows only.
   std::shared_ptr<const ml::SentenceEncoder> encoder;
+  size_t folds = 5;  // query-disjoint cross-validation of the learned ranker; 0: no ranker row
 };
 
 // The `emporium eval search` run: reads the file, builds a temporary index, prints the table:
 // keyword variants (full; stemming off; all-terms without the any-term fallback; no
-// synonyms/spelling), then semantic and hybrid when there is an encoder.
+// synonyms/spelling), then semantic, hybrid and the learned ranker (cross-validated) when there
+// is an encoder.
 Status RunEvalCommand(const std::filesystem::path& file, const EvalCommandOptions& options,
                       const std::filesystem::path& tmp_root, std::ostream& out);
 

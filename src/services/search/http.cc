@@ -105,7 +105,7 @@ Result<Query> ParseSearchQuery(const http::Request& req, std::vector<http::Field
   return q;
 }
 
-std::string SearchResponseJson(const Query& query, const SearchResult& r, std::string_view ranker) {
+std::string SearchResponseJson(const Query& query, const SearchResult& r) {
   std::string out = "{\"items\":[";
   for (size_t i = 0; i < r.hits.size(); ++i) {
     if (i) out += ',';
@@ -130,7 +130,7 @@ std::string SearchResponseJson(const Query& query, const SearchResult& r, std::s
              : "null";
   out += ",\"mode\":\"";
   out += ModeName(r.mode);
-  out += "\",\"ranker\":" + json::Quote(ranker) + '}';
+  out += "\",\"ranker\":" + json::Quote(r.ranker) + '}';
   return out;
 }
 
@@ -149,7 +149,7 @@ Status AddRoutes(http::Router& router, HttpDeps deps) {
       log::Error("search failed", {{"error", r.status().ToString()}});
       return http::ProblemFrom(r.status(), req.path);
     }
-    return http::Response::Json(200, SearchResponseJson(*q, *r, deps.ranker.version()));
+    return http::Response::Json(200, SearchResponseJson(*q, *r));
   }));
   EMP_RETURN_IF_ERROR(router.Add(http::Method::kGet, "/v1/search/suggest", [deps](http::Request& req) {
     std::string q = req.QueryParam("q").value_or("");

@@ -26,7 +26,7 @@ struct HttpDeps {
 Result<Query> ParseSearchQuery(const http::Request& req, std::vector<http::FieldError>* errors);
 // {"items":[..., "score"], "total", "facets", "corrected_query"?, "next_page_token", "mode",
 // "ranker"}
-std::string SearchResponseJson(const Query& query, const SearchResult& result, std::string_view ranker);
+std::string SearchResponseJson(const Query& query, const SearchResult& result);
 
 Status AddRoutes(http::Router& router, HttpDeps deps);
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,9 @@ struct Facets {
 struct SemanticCandidates {
   std::vector<std::string> ids;
   std::vector<float> similarity;  // cosine, parallel to ids
+  // The cosine of other products to the same query (NaN for a product without a vector); null
+  // when unknown. Hybrid search fills Hit::similarity of keyword matches with it.
+  std::function<std::vector<float>(const std::vector<std::string>& ids)> similarity_of;
 };
 
 // Told of every product the index writes or deletes, under the index's write lock (keep it
@@ -84,6 +88,7 @@ struct SearchResult {
   std::string corrected_query;             // set when the corrected query was used
   bool more = false;                       // a later page exists
   SearchMode mode = SearchMode::kKeyword;  // how candidates were found
+  std::string ranker;                      // what ordered them (Ranker::Rerank)
 };
 
 class Index {

@@ -1,6 +1,7 @@
 // The read side of Index: query parsing, filters, facets, spelling correction, ranking and the
 // page; and title autocomplete.
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <unordered_map>
 
@@ -150,10 +151,38 @@ Matches Match(Xapian::Database& db, const Xapian::Query& text, const Xapian::Que
   return m;
 }
 
-// Lets the ranker reorder the candidates and cuts the requested page.
+Hit MakeHit(const Xapian::Document& doc, Xapian::docid did) {
+  Hit h;
+  h.product_id = doc.get_value(kSlotId);
+  h.in_stock = doc.get_value(kSlotStock) == "1";
+  h.price = static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotPrice)));
+  h.docid = did;
+  return h;
+}
+
+// Gives the first ranker.feature_depth() hits their title and similarity, lets the ranker reorder
+// the candidates and cuts the requested page. q is the query as retrieval ran it.
 SearchResult Page(Xapian::Database& db, const Query& q, const std::optional<auth::Principal>& principal,
-                  Ranker& ranker, std::vector<Hit> hits, SearchResult r, size_t offset, size_t page_size) {
-  ranker.Rerank(q, principal, hits);
+                  Ranker& ranker, const SemanticCandidates* semantic, std::vector<Hit> hits, SearchResult r,
+                  size_t offset, size_t page_size) {
+  const size_t depth = std::min(hits.size(), ranker.feature_depth());
+  std::vector<std::string> unknown;
+  for (size_t i = 0; i < depth; ++i) {
+    hits[i].title = db.get_document(hits[i].docid).get_value(kSlotTitle);
+    if (!hits[i].has_similarity) unknown.push_back(hits[i].product_id);
+  }
+  if (q.mode != SearchMode::kKeyword && semantic && semantic->similarity_of && !unknown.empty()) {
+    std::vector<float> found = semantic->similarity_of(unknown);
+    for (size_t i = 0, j = 0; i < depth && j < found.size(); ++i) {
+      if (hits[i].has_similarity) continue;
+      if (!std::isnan(found[j])) {
+        hits[i].similarity = found[j];
+        hits[i].has_similarity = true;
+      }
+      ++j;
+    }
+  }
+  r.ranker = ranker.Rerank(q, principal, hits);
   r.more = offset + page_size < static_cast<size_t>(r.total);
   if (offset < hits.size()) {
     size_t end = std::min(hits.size(), offset + page_size);
@@ -205,84 +234,87 @@ Result<SearchResult> SearchOn(Xapian::Database& db, const Query& q,
   };
   SearchResult r;
   r.mode = mode;
-  Matches m;
-  if (mode == SearchMode::kSemantic) {
-    m = Match(db, CandidateQuery(*semantic), filter, semantic->ids.size(), o.facets);
-  } else {
-    Run kw = run(text);
-    if (std::string corrected = o.spelling ? Correct(db, text) : ""; !corrected.empty()) {
-      Run c = run(corrected);
-      // "Found more": more products, or products matching every word where the original needed
-      // the any-word fallback.
-      if (c.m.total > kw.m.total || (kw.m.relaxed && !c.m.relaxed && c.m.total > 0)) {
-        kw = std::move(c);
-        r.corrected_query = corrected;
-      }
-    }
-    m = std::move(kw.m);
-    if (mode == SearchMode::kHybrid) {
-      Matches sem = Match(db, CandidateQuery(*semantic), filter, semantic->ids.size(), false);
-      Matches both = Match(db, Xapian::Query(Xapian::Query::OP_OR, kw.text, CandidateQuery(*semantic)),
-                           filter, 0, o.facets);
-      r.total = both.total;
-      r.facets = std::move(both.facets);
-      // The keyword window, then the semantic candidates it lacks.
-      std::set<Xapian::docid> seen;
-      for (auto it = m.mset.begin(); it != m.mset.end(); ++it) seen.insert(*it);
-      std::vector<Hit> hits;
-      std::unordered_map<std::string, size_t> semantic_rank;
-      {
-        std::unordered_map<std::string, float> similarity;
-        for (size_t i = 0; i < semantic->ids.size(); ++i)
-          similarity.emplace(semantic->ids[i], semantic->similarity[i]);
-        std::vector<std::pair<float, std::string>> passed;
-        for (auto it = sem.mset.begin(); it != sem.mset.end(); ++it) {
-          std::string id = it.get_document().get_value(kSlotId);
-          passed.emplace_back(similarity[id], std::move(id));
-        }
-        std::sort(passed.begin(), passed.end(),
-                  [](const auto& a, const auto& b) { return a.first > b.first; });
-        for (size_t i = 0; i < passed.size(); ++i) semantic_rank.emplace(passed[i].second, i + 1);
-      }
-      size_t rank = 0;
-      auto add = [&](const Xapian::Document& doc, Xapian::docid did, size_t keyword_rank) {
-        Hit h{doc.get_value(kSlotId), 0, doc.get_value(kSlotStock) == "1",
-              static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotPrice))), did};
-        if (keyword_rank) h.score += 1.0 / (o.rrf_k + static_cast<double>(keyword_rank));
-        if (auto s = semantic_rank.find(h.product_id); s != semantic_rank.end()) {
-          h.score += o.semantic_weight / (o.rrf_k + static_cast<double>(s->second));
-        }
-        hits.push_back(std::move(h));
-      };
-      for (auto it = m.mset.begin(); it != m.mset.end(); ++it) add(it.get_document(), *it, ++rank);
-      for (auto it = sem.mset.begin(); it != sem.mset.end(); ++it) {
-        if (!seen.count(*it)) add(it.get_document(), *it, 0);
-      }
-      std::stable_sort(hits.begin(), hits.end(),
-                       [](const Hit& a, const Hit& b) { return a.score > b.score; });
-      return Page(db, q, principal, ranker, std::move(hits), std::move(r), offset, page_size);
-    }
-  }
-  std::vector<Hit> hits;
-  hits.reserve(m.mset.size());
-  std::unordered_map<std::string, float> similarity;
-  if (mode == SearchMode::kSemantic) {
+  Query retrieved = q;
+  retrieved.mode = mode;
+  std::unordered_map<std::string, float> similarity;  // of the semantic candidates
+  if (mode != SearchMode::kKeyword) {
     for (size_t i = 0; i < semantic->ids.size(); ++i)
       similarity.emplace(semantic->ids[i], semantic->similarity[i]);
   }
-  for (auto it = m.mset.begin(); it != m.mset.end(); ++it) {
-    Xapian::Document doc = it.get_document();
-    Hit h{doc.get_value(kSlotId), it.get_weight(), doc.get_value(kSlotStock) == "1",
-          static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotPrice))), *it};
-    if (mode == SearchMode::kSemantic) h.score = similarity[h.product_id];
+  // The semantic candidates that pass the filters, nearest first, numbered.
+  auto semantic_hits = [&](const Xapian::MSet& mset) {
+    std::vector<Hit> hits;
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+      Hit h = MakeHit(it.get_document(), *it);
+      if (auto s = similarity.find(h.product_id); s != similarity.end()) {
+        h.similarity = s->second;
+        h.has_similarity = true;
+      }
+      h.score = h.similarity;
+      hits.push_back(std::move(h));
+    }
+    std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
+    for (size_t i = 0; i < hits.size(); ++i) hits[i].semantic_rank = static_cast<uint32_t>(i + 1);
+    return hits;
+  };
+  if (mode == SearchMode::kSemantic) {
+    Matches m = Match(db, CandidateQuery(*semantic), filter, semantic->ids.size(), o.facets);
+    r.total = m.total;
+    r.facets = std::move(m.facets);
+    return Page(db, retrieved, principal, ranker, semantic, semantic_hits(m.mset), std::move(r), offset,
+                page_size);
+  }
+  Run kw = run(text);
+  if (std::string corrected = o.spelling ? Correct(db, text) : ""; !corrected.empty()) {
+    Run c = run(corrected);
+    // "Found more": more products, or products matching every word where the original needed
+    // the any-word fallback.
+    if (c.m.total > kw.m.total || (kw.m.relaxed && !c.m.relaxed && c.m.total > 0)) {
+      kw = std::move(c);
+      r.corrected_query = corrected;
+      retrieved.text = corrected;
+    }
+  }
+  std::vector<Hit> hits;
+  hits.reserve(kw.m.mset.size());
+  for (auto it = kw.m.mset.begin(); it != kw.m.mset.end(); ++it) {
+    Hit h = MakeHit(it.get_document(), *it);
+    h.score = h.bm25 = it.get_weight();
+    h.keyword_rank = static_cast<uint32_t>(hits.size() + 1);
     hits.push_back(std::move(h));
   }
-  if (mode == SearchMode::kSemantic) {
-    std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
+  if (mode == SearchMode::kKeyword) {
+    r.total = kw.m.total;
+    r.facets = std::move(kw.m.facets);
+    return Page(db, retrieved, principal, ranker, semantic, std::move(hits), std::move(r), offset, page_size);
   }
-  r.total = m.total;
-  r.facets = std::move(m.facets);
-  return Page(db, q, principal, ranker, std::move(hits), std::move(r), offset, page_size);
+  // Hybrid: the keyword window and the semantic candidates, fused by reciprocal rank; facets and
+  // the total over the union.
+  Matches both =
+      Match(db, Xapian::Query(Xapian::Query::OP_OR, kw.text, CandidateQuery(*semantic)), filter, 0, o.facets);
+  r.total = both.total;
+  r.facets = std::move(both.facets);
+  std::vector<Hit> near =
+      semantic_hits(Match(db, CandidateQuery(*semantic), filter, semantic->ids.size(), false).mset);
+  std::unordered_map<Xapian::docid, size_t> keyword_index;
+  for (size_t i = 0; i < hits.size(); ++i) keyword_index.emplace(hits[i].docid, i);
+  for (Hit& n : near) {
+    if (auto k = keyword_index.find(n.docid); k != keyword_index.end()) {
+      Hit& h = hits[k->second];
+      h.semantic_rank = n.semantic_rank;
+      h.similarity = n.similarity;
+      h.has_similarity = n.has_similarity;
+    } else {
+      hits.push_back(std::move(n));
+    }
+  }
+  for (Hit& h : hits) {
+    h.score = 0;
+    if (h.keyword_rank) h.score += 1.0 / (o.rrf_k + static_cast<double>(h.keyword_rank));
+    if (h.semantic_rank) h.score += o.semantic_weight / (o.rrf_k + static_cast<double>(h.semantic_rank));
+  }
+  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
+  return Page(db, retrieved, principal, ranker, semantic, std::move(hits), std::move(r), offset, page_size);
 }
 
 }  // namespace

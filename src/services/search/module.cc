@@ -1,18 +1,22 @@
-// Wiring of the search module: configuration, start-up (index, event consumer, routes) and the
-// `search rebuild` and `eval search` commands.
+// Wiring of the search module: configuration, start-up (index, event consumer, vectors, the
+// learned ranker and its watcher, routes) and the `search rebuild`, `eval search` and
+// `train search` commands.
 #include <iostream>
 #include <mutex>
 
 #include "platform/bus/bus.h"
 #include "platform/log/log.h"
 #include "platform/ml/encoder/encoder.h"
+#include "platform/ml/registry/registry.h"
 #include "platform/module/runtime.h"
 #include "services/search/api.h"
 #include "services/search/eval.h"
 #include "services/search/events.h"
 #include "services/search/http.h"
 #include "services/search/index.h"
+#include "services/search/ltr.h"
 #include "services/search/rebuild.h"
+#include "services/search/train.h"
 #include "services/search/vectors.h"
 
 namespace emporium::search {
@@ -23,6 +27,11 @@ std::filesystem::path IndexDir(Runtime& rt) {
   return dir.empty() ? rt.data_dir() / "search" : std::filesystem::path(dir);
 }
 
+// Trained models (platform/ml/registry): <data-dir>/models/<name>/.
+std::filesystem::path ModelsRoot(Runtime& rt) {
+  return rt.data_dir() / "models";
+}
+
 class SearchModule final : public emporium::Module {
  public:
   explicit SearchModule(Runtime& rt) : rt_(rt) {}
@@ -30,6 +39,7 @@ class SearchModule final : public emporium::Module {
   Status Start() override {
     EMP_ASSIGN_OR_RETURN(index_, Index::Open(IndexDir(rt_)));
     EMP_RETURN_IF_ERROR(StartVectors());
+    if (vectors_) StartRanker();
     EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
     EMP_ASSIGN_OR_RETURN(indexer_, Indexer::Subscribe(*bus, *index_));
     indexer_->Start();
@@ -38,6 +48,8 @@ class SearchModule final : public emporium::Module {
   }
 
   void Stop() override {
+    if (watcher_) watcher_->Stop();
+    watcher_.reset();
     if (indexer_) indexer_->Stop();
     indexer_.reset();
     if (vectors_) vectors_->Stop();
@@ -67,11 +79,31 @@ class SearchModule final : public emporium::Module {
     return Status::Ok();
   }
 
+  // The learned ranker: the current model at start, each newly published one within seconds.
+  void StartRanker() {
+    models_ = std::make_unique<ml::ModelStore>(ModelsRoot(rt_), std::string(kRankerModelName));
+    const auto poll =
+        std::chrono::milliseconds(std::max<int64_t>(rt_.config().Int("search-model-poll-ms"), 10));
+    watcher_ = std::make_unique<ml::Watcher>(*models_, poll, [this](const ml::Artifact& a) {
+      auto model = LoadRankerModel(*models_, a);
+      if (!model.ok()) {
+        log::Warn("search: ranker not loaded, the previous one stays",
+                  {{"version", a.version}, {"error", model.status().ToString()}});
+        return;
+      }
+      ranker_.Swap(*model);
+      log::Info("search: ranker loaded", {{"version", a.version}});
+    });
+    watcher_->Start();
+  }
+
   Runtime& rt_;
   std::unique_ptr<Index> index_;
   std::unique_ptr<ProductVectors> vectors_;
   std::unique_ptr<Indexer> indexer_;
-  BusinessRulesRanker ranker_;
+  std::unique_ptr<ml::ModelStore> models_;
+  std::unique_ptr<ml::Watcher> watcher_;
+  LearnedRanker ranker_;
   std::mutex rebuild_mu_;
 };
 
@@ -111,7 +143,13 @@ int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
     std::cerr << "emporium eval search: --k must be between 1 and 1000\n";
     return 2;
   }
-  EvalCommandOptions options{.k = static_cast<size_t>(k), .json = rt.config().Bool("json")};
+  int64_t folds = rt.config().Int("folds");
+  if (folds != 0 && (folds < 2 || folds > 20)) {
+    std::cerr << "emporium eval search: --folds must be 0 (no learned ranker) or between 2 and 20\n";
+    return 2;
+  }
+  EvalCommandOptions options{
+      .k = static_cast<size_t>(k), .json = rt.config().Bool("json"), .folds = static_cast<size_t>(folds)};
   if (rt.config().Bool("semantic")) {
     auto encoder = ml::SharedEncoder(ml::EncoderModelDir(rt.config()));
     if (encoder.ok()) options.encoder = *encoder;
@@ -124,14 +162,38 @@ int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
   return 0;
 }
 
+int TrainCommand(Runtime& rt, const std::vector<std::string>& positional) {
+  std::string file = rt.config().Get("judgments");
+  if (file.empty() && !positional.empty()) file = positional.front();
+  if (file.empty()) {
+    std::cerr << "emporium train search: --judgments=FILE is required (CSV or CSV.gz: "
+                 "product_uid,product_title,search_term,relevance)\n";
+    return 2;
+  }
+  auto encoder = ml::SharedEncoder(ml::EncoderModelDir(rt.config()));
+  if (!encoder.ok()) {
+    std::cerr << "emporium train search: " << encoder.status().message() << "\n";
+    return 1;
+  }
+  TrainCommandOptions options{
+      .json = rt.config().Bool("json"), .encoder = *encoder, .models_root = ModelsRoot(rt)};
+  Status s = RunTrainCommand(file, options, std::filesystem::temp_directory_path(), std::cout);
+  if (!s.ok()) {
+    std::cerr << "emporium train search: " << s.message() << "\n";
+    return s.code() == Code::kNotFound || s.code() == Code::kInvalidArgument ? 2 : 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::vector<config::Key> ConfigKeys() {
-  return {
-      {"search-index-dir", config::Type::kString, "",
-       "Directory of the Xapian product index (default <data-dir>/search)."},
-      {"search-semantic", config::Type::kBool, "true",
-       "Semantic and hybrid search with the sentence encoder (off, or without the model: keyword only)."}};
+  return {{"search-index-dir", config::Type::kString, "",
+           "Directory of the Xapian product index (default <data-dir>/search)."},
+          {"search-semantic", config::Type::kBool, "true",
+           "Semantic and hybrid search with the sentence encoder (off, or without the model: keyword only)."},
+          {"search-model-poll-ms", config::Type::kInt, "5000",
+           "How often search looks for a newly trained ranker in <data-dir>/models/search-ranker."}};
 }
 
 ModuleDef Module() {
@@ -156,8 +218,16 @@ ModuleDef Module() {
                   {{"judgments", Type::kString, "", "The judgments file."},
                    {"k", Type::kInt, "10", "Rank cut-off of NDCG."},
                    {"semantic", Type::kBool, "true", "Also rank with the sentence encoder (when installed)."},
+                   {"folds", Type::kInt, "5",
+                    "Query-disjoint cross-validation folds of the learned ranker (0: none)."},
                    {"json", Type::kBool, "false", "Print the table as JSON."}},
                   EvalCommand},
+              Command{"train search",
+                      "Train the learned search ranker from graded judgments and publish it to "
+                      "<data-dir>/models/search-ranker (a running server loads it within seconds).",
+                      {{"judgments", Type::kString, "", "The judgments file."},
+                       {"json", Type::kBool, "false", "Print the figures as JSON."}},
+                      TrainCommand},
           },
   };
 }

@@ -11,12 +11,16 @@
 #include "platform/bus/bus.h"
 #include "platform/core/json.h"
 #include "platform/core/random.h"
+#include "platform/core/xoshiro.h"
 #include "platform/ml/encoder/encoder.h"
+#include "platform/ml/gbdt/gbdt.h"
+#include "platform/ml/registry/registry.h"
 #include "platform/module/testing.h"
 #include "platform/rpc/rpc.h"
 #include "services/search/api.h"
 #include "services/search/generate.h"
 #include "services/search/http.h"
+#include "services/search/ltr.h"
 #include "services/search/rebuild.h"
 
 namespace emporium::search {
@@ -215,6 +219,65 @@ TEST(SearchModule, SemanticAndHybridFindByMeaningWhereKeywordFindsNothing) {
   ASSERT_TRUE(again.Start().ok());
   EXPECT_EQ(again.Search(std::string(kWarmQuery) + "&mode=semantic").at("items").as_array().size(), 5u);
   std::filesystem::remove_all(dir);
+}
+
+// A ranker over this build's features trained on random rows: any valid model will do here
+// (ltr_test checks what a model learns).
+std::string TinyRanker() {
+  ml::Dataset d;
+  d.cols = RankFeatureNames().size();
+  Xoshiro256 rng(5);
+  for (int g = 0; g < 4; ++g) {
+    for (int i = 0; i < 10; ++i) {
+      std::vector<float> row(d.cols);
+      for (float& v : row) v = static_cast<float>(rng.Next() % 1000) / 1000.0f;
+      EXPECT_TRUE(d.AddRow(row, static_cast<float>(i % 3)).ok());
+    }
+    d.groups.push_back(10);
+  }
+  ml::TrainParams p = RankerTrainParams();
+  p.rounds = 5;
+  p.early_stopping_rounds = 0;
+  auto booster = ml::Booster::Train(d, nullptr, p);
+  EXPECT_TRUE(booster.ok()) << booster.status().ToString();
+  return *(*booster)->Save();
+}
+
+TEST(SearchModule, ANewlyTrainedRankerAnswersWithoutARestart) {
+  auto model = ml::SharedEncoder(ml::DefaultModelRoot() / ml::kMiniLmDirName);
+  ASSERT_TRUE(model.ok()) << "the sentence encoder is part of the build (make deps)";
+  auto flags = SemanticFlags();
+  flags.push_back("--search-model-poll-ms=20");
+  Env env({}, flags);
+  ASSERT_TRUE(env.Start().ok());
+  for (const auto& s : MeaningCatalog()) env.PublishProduct(s);
+  env.WaitFor("q=parka", 1);
+  EXPECT_EQ(env.Search(kWarmQuery).at("ranker").as_string(), "business-rules") << "nothing trained yet";
+
+  ml::ModelStore store(env.rt().data_dir() / "models", std::string(kRankerModelName));
+  std::string features;
+  for (const auto& n : RankFeatureNames()) features += n + "\n";
+  auto v1 = store.Publish({{"model.ubj", TinyRanker()}, {"features.txt", features}}, "{}");
+  ASSERT_TRUE(v1.ok());
+  auto ranker_is = [&](const std::string& want) {
+    auto start = Clock::now();
+    while (Clock::now() - start < Millis(5000)) {
+      if (env.Search(kWarmQuery).at("ranker").as_string() == want) return true;
+      std::this_thread::sleep_for(Millis(20));
+    }
+    return false;
+  };
+  EXPECT_TRUE(ranker_is("ltr@" + v1->version));
+  auto hybrid = env.Search(kWarmQuery);
+  EXPECT_EQ(hybrid.at("mode").as_string(), "hybrid");
+  EXPECT_FALSE(hybrid.at("items").as_array().empty());
+  EXPECT_EQ(env.Search(std::string(kWarmQuery) + "&mode=keyword").at("ranker").as_string(), "business-rules");
+
+  // A model of other features is refused; the loaded one keeps answering.
+  auto bad = store.Publish({{"model.ubj", TinyRanker()}, {"features.txt", "bm25\n"}}, "{}");
+  ASSERT_TRUE(bad.ok());
+  std::this_thread::sleep_for(Millis(200));
+  EXPECT_EQ(env.Search(kWarmQuery).at("ranker").as_string(), "ltr@" + v1->version);
 }
 
 TEST(SearchModule, WithoutTheModelSearchFallsBackToKeyword) {

@@ -13,12 +13,13 @@ std::string_view ModeName(SearchMode mode) {
   return "keyword";
 }
 
-void BusinessRulesRanker::Rerank(const Query&, const std::optional<auth::Principal>&,
-                                 std::vector<Hit>& hits) {
+std::string BusinessRulesRanker::Rerank(const Query&, const std::optional<auth::Principal>&,
+                                        std::vector<Hit>& hits) {
   std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
     if (a.in_stock != b.in_stock) return a.in_stock;
     return a.score > b.score;
   });
+  return "business-rules";
 }
 
 }  // namespace emporium::search

@@ -1,9 +1,10 @@
 // A search request, its candidate hits, and the Ranker interface that orders them.
 //
-// The index retrieves candidates by BM25 (see index.h); a Ranker then reorders the candidate
-// window before the page is cut. Today's ranker applies business rules (in stock first, then
-// BM25 score); a personalization model implements the same interface later and gets the caller's
-// Principal. Rankers must be thread-safe (one instance serves concurrent requests).
+// The index retrieves candidates (BM25, the product vectors, or both fused; see index.h); a Ranker
+// then reorders the candidate window before the page is cut. BusinessRulesRanker puts in-stock
+// products first and keeps the retrieval order otherwise; the learned ranker (ltr.h) scores the
+// candidates from what retrieval knew about them. Rankers get the caller's Principal for
+// personalization. Rankers must be thread-safe (one instance serves concurrent requests).
 #pragma once
 
 #include <cstdint>
@@ -35,28 +36,38 @@ struct Query {
 
 struct Hit {
   std::string product_id;
-  double score = 0;  // BM25 (0 for an empty query)
+  double score = 0;  // the retrieval order's score: BM25, cosine, or the fused score; then the ranker's
   bool in_stock = false;
   int64_t price = 0;
   uint32_t docid = 0;  // the index's document, to fetch the page's data after ranking
+  // What retrieval knew, for learned rankers.
+  double bm25 = 0;             // keyword weight (when keyword_rank > 0)
+  uint32_t keyword_rank = 0;   // 1-based among the keyword matches; 0: not one
+  uint32_t semantic_rank = 0;  // 1-based among the semantic candidates; 0: not one
+  float similarity = 0;        // cosine of the product's vector and the query's (when has_similarity)
+  bool has_similarity = false;
+  std::string title;  // set for the first Ranker::feature_depth() hits
 };
 
 class Ranker {
  public:
   virtual ~Ranker() = default;
-  // Reorders hits (the candidate window, in BM25 order) in place. May drop hits; must not add.
-  virtual void Rerank(const Query& query, const std::optional<auth::Principal>& principal,
-                      std::vector<Hit>& hits) = 0;
-  // Names the ranker and its model version in responses, e.g. "business-rules".
-  virtual std::string version() const = 0;
+  // Reorders hits (the candidate window, in retrieval order) in place. May drop hits; must not
+  // add. query.mode and query.text are what retrieval used (keyword when there were no vectors;
+  // the corrected text when spelling correction was taken). Returns the name and model version of
+  // what ordered them, for the response, e.g. "business-rules".
+  virtual std::string Rerank(const Query& query, const std::optional<auth::Principal>& principal,
+                             std::vector<Hit>& hits) = 0;
+  // How many of the first hits need the features that cost a lookup: the title, and the
+  // similarity of keyword matches the vectors did not return (0: none).
+  virtual size_t feature_depth() const { return 0; }
 };
 
-// In-stock hits first, then by score (stable: ties keep BM25 order).
+// In-stock hits first, then by score (stable: ties keep the retrieval order).
 class BusinessRulesRanker final : public Ranker {
  public:
-  void Rerank(const Query& query, const std::optional<auth::Principal>& principal,
-              std::vector<Hit>& hits) override;
-  std::string version() const override { return "business-rules"; }
+  std::string Rerank(const Query& query, const std::optional<auth::Principal>& principal,
+                     std::vector<Hit>& hits) override;
 };
 
 }  // namespace emporium::search

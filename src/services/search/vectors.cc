@@ -14,6 +14,8 @@
 namespace emporium::search {
 namespace {
 
+constexpr size_t kDrainBatches = 16;
+
 using Clock = std::chrono::steady_clock;
 
 // Queues this long are a rebuild: their progress is logged.
@@ -95,6 +97,19 @@ struct ProductVectors::State {
       queued.erase(it);
     }
     return batch;
+  }
+
+  // The k nearest products to the query vector, and the similarity of any other.
+  SemanticCandidates Near(std::vector<float> query, size_t k) const {
+    SemanticCandidates out;
+    for (ml::Neighbor& n : ann->Search(query, k)) {
+      out.ids.push_back(std::move(n.key));
+      out.similarity.push_back(n.similarity);
+    }
+    out.similarity_of = [index = ann.get(), q = std::move(query)](const std::vector<std::string>& ids) {
+      return index->Similarity(q, ids);
+    };
+    return out;
   }
 
   // Embeds and stores one batch (worker_mu held, mu not).
@@ -272,24 +287,17 @@ SemanticCandidates ProductVectors::Candidates(std::string_view text) const {
 }
 
 SemanticCandidates ProductVectors::Candidates(std::string_view text, size_t k) const {
-  SemanticCandidates out;
-  std::vector<float> q = state_->encoder->Encode(text);
-  for (ml::Neighbor& n : state_->ann->Search(q, k)) {
-    out.ids.push_back(std::move(n.key));
-    out.similarity.push_back(n.similarity);
-  }
-  return out;
+  return state_->Near(state_->encoder->Encode(text), k);
 }
 
 std::vector<SemanticCandidates> ProductVectors::Candidates(std::span<const std::string> texts,
                                                            size_t k) const {
-  std::vector<SemanticCandidates> out(texts.size());
+  std::vector<SemanticCandidates> out;
+  out.reserve(texts.size());
   ml::Embeddings e = state_->encoder->Encode(texts);
   for (size_t i = 0; i < texts.size(); ++i) {
-    for (ml::Neighbor& n : state_->ann->Search(e.row(i), k)) {
-      out[i].ids.push_back(std::move(n.key));
-      out[i].similarity.push_back(n.similarity);
-    }
+    std::span<const float> row = e.row(i);
+    out.push_back(state_->Near(std::vector<float>(row.begin(), row.end()), k));
   }
   return out;
 }
@@ -302,7 +310,8 @@ Status ProductVectors::Drain(const std::function<void(size_t, size_t)>& progress
     std::vector<Item> batch;
     {
       std::lock_guard lock(s.mu);
-      batch = s.Take(s.options.batch);
+      // Commands drain in larger batches: one Encode call then spans several passes and cores.
+      batch = s.Take(s.options.batch * kDrainBatches);
     }
     if (batch.empty()) break;
     done += batch.size();

@@ -3,6 +3,7 @@
 #include <hnswlib/hnswlib.h>
 
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <shared_mutex>
 #include <sstream>
@@ -225,6 +226,23 @@ std::vector<Neighbor> VectorIndex::Search(std::span<const float> query, size_t k
   out.resize(heap.size());
   for (size_t i = heap.size(); i-- > 0; heap.pop()) {
     out[i] = Neighbor{s.keys[heap.top().second], 1.0f - heap.top().first};
+  }
+  return out;
+}
+
+std::vector<float> VectorIndex::Similarity(std::span<const float> query,
+                                           std::span<const std::string> keys) const {
+  std::vector<float> out(keys.size(), std::numeric_limits<float>::quiet_NaN());
+  if (query.size() != impl_->options.dim) return out;
+  auto lock = impl_->Read();
+  const Impl& s = *impl_;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto label = s.labels.find(keys[i]);
+    if (label == s.labels.end() || !s.live[label->second]) continue;
+    auto internal = s.graph->label_lookup_.find(label->second);
+    if (internal == s.graph->label_lookup_.end()) continue;
+    out[i] = 1.0f - s.graph->fstdistfunc_(query.data(), s.graph->getDataByInternalId(internal->second),
+                                          s.graph->dist_func_param_);
   }
   return out;
 }

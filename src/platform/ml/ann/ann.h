@@ -59,6 +59,9 @@ class VectorIndex {
 
   // Up to k live keys, most similar first.
   std::vector<Neighbor> Search(std::span<const float> query, size_t k) const;
+  // The similarity of each key's vector to the query, exactly (no graph walk); NaN for a key that
+  // is not in the index (and for all when the query has the wrong dimension).
+  std::vector<float> Similarity(std::span<const float> query, std::span<const std::string> keys) const;
 
   size_t size() const;  // live keys
   size_t dim() const;

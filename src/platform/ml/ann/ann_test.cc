@@ -94,6 +94,24 @@ TEST(VectorIndex, UpsertReplacesAndRemoveHides) {
   EXPECT_EQ(index.Search(a, 1).at(0).key, "a");
 }
 
+TEST(VectorIndex, SimilarityOfNamedKeysIsExact) {
+  std::mt19937 rng(3);
+  VectorIndex index(AnnOptions{.dim = 8});
+  auto a = Unit(rng, 8), b = Unit(rng, 8), q = Unit(rng, 8);
+  ASSERT_TRUE(index.Upsert("a", a).ok());
+  ASSERT_TRUE(index.Upsert("b", b).ok());
+  ASSERT_TRUE(index.Remove("b"));
+  const std::vector<std::string> keys = {"a", "b", "never"};
+  auto sims = index.Similarity(q, keys);
+  ASSERT_EQ(sims.size(), 3u);
+  EXPECT_NEAR(sims[0], Dot(a, q), 1e-5);
+  EXPECT_TRUE(std::isnan(sims[1])) << "removed";
+  EXPECT_TRUE(std::isnan(sims[2])) << "never added";
+  ASSERT_TRUE(index.Upsert("a", b).ok());
+  EXPECT_NEAR(index.Similarity(q, keys)[0], Dot(b, q), 1e-5) << "follows a replaced vector";
+  EXPECT_TRUE(std::isnan(index.Similarity(std::vector<float>(3, 0.5f), keys)[0])) << "wrong dimension";
+}
+
 TEST(VectorIndex, RejectsBadInput) {
   VectorIndex index(AnnOptions{.dim = 4});
   std::vector<float> three(3, 0.5f), four(4, 0.5f);
