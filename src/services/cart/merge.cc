@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <cctype>
-#include <cstdio>
-#include <ctime>
-#include <optional>
 
 #include "platform/bus/outbox.h"
 #include "platform/core/json.h"
+#include "platform/core/rfc3339.h"
 #include "platform/log/log.h"
 #include "services/cart/api.h"
 
@@ -26,31 +23,6 @@ std::string Field(const object& o, const char* key) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-// "2026-11-26T10:39:49.123Z" (FormatRfc3339; the fraction is optional) → Unix ms.
-std::optional<int64_t> UnixMillisOf(const std::string& s) {
-  std::tm tm{};
-  char rest[8] = {};
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%7s", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, rest) != 7) {
-    return std::nullopt;
-  }
-  int64_t ms = 0;
-  std::string_view tail(rest);
-  if (tail.starts_with('.')) {
-    tail.remove_prefix(1);
-    int digits = 0;
-    while (!tail.empty() && std::isdigit(static_cast<unsigned char>(tail[0]))) {
-      if (digits++ < 3) ms = ms * 10 + (tail[0] - '0');
-      tail.remove_prefix(1);
-    }
-    for (; digits < 3; ++digits) ms *= 10;
-  }
-  if (tail != "Z") return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
-}
-
 Status Merge(CartService& service, sql::Tx& tx, const bus::Record& record, const object& data,
              std::vector<Change>* changes) {
   std::string guest_id = Field(data, "guest_id");
@@ -65,7 +37,7 @@ Status Merge(CartService& service, sql::Tx& tx, const bus::Record& record, const
 Status RemovePurchased(CartService& service, sql::Tx& tx, const bus::Record& record, const object& data,
                        std::vector<Change>* changes) {
   const std::string user_id = Field(data, "user_id");
-  const auto ordered_at = UnixMillisOf(Field(data, "created_at"));
+  const auto ordered_at = ParseRfc3339UnixMillis(Field(data, "created_at"));
   const auto* items = data.if_contains("items");
   if (user_id.empty() || !ordered_at || !items || !items->is_array()) {
     log::Warn("cart: order.confirmed without user, creation time or items ignored",
