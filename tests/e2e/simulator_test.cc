@@ -171,8 +171,10 @@ TEST_F(DemoE2eTest, AnEmptyShopGetsAHistoryOnceAndKeepsIt) {
   for (const auto& [_, status] : orders) ++by_status[status];
   EXPECT_GE(orders.size(), 20u);
   EXPECT_GT(by_status["DELIVERED"] + by_status["SHIPPED"], 0) << orders.size();
-  EXPECT_GT(by_status["REVIEW"], 0);
-  EXPECT_GT(by_status["REJECTED"] + by_status["CANCELLED"], 0) << json::serialize(report["orders"]);
+  // Fraud screening sent some to review. Rejections and cancellations are too rare in a history
+  // of ~40 orders to expect every run (one clean-clone run had none); sim_test checks them on
+  // the offline history, where the counts are large.
+  EXPECT_GT(by_status["REVIEW"], 0) << json::serialize(report["orders"]);
   auto reviews = Get("/v1/admin/fraud/reviews", admin);
   ASSERT_TRUE(reviews.ok());
   EXPECT_EQ(reviews->status, 200);
