@@ -16,11 +16,7 @@ namespace emporium::sim {
 
 // FNV-1a over the bytes, mixed with the seed.
 inline uint64_t Hash(uint64_t seed, std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ULL ^ seed;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
+  uint64_t h = Fnv1a(s, 0xcbf29ce484222325ULL ^ seed);
   return SplitMix64(h);
 }
 

@@ -1,8 +1,10 @@
-// xoshiro256** (Blackman & Vigna): a small, fast, statistically sound 64-bit generator, and
-// SplitMix64, its recommended seeder. Not for secrets. Not thread-safe: one per thread or stream.
+// xoshiro256** (Blackman & Vigna): a small, fast, statistically sound 64-bit generator;
+// SplitMix64, its recommended seeder; and FNV-1a, to derive seeds and splits from names. Not for
+// secrets. A Xoshiro256 is not thread-safe: one per thread or stream.
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace emporium {
 
@@ -11,6 +13,16 @@ inline uint64_t SplitMix64(uint64_t& x) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
+}
+
+// 64-bit FNV-1a of the bytes, from `basis` (the standard offset basis by default).
+inline uint64_t Fnv1a(std::string_view bytes, uint64_t basis = 0xcbf29ce484222325ULL) {
+  uint64_t h = basis;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
 }
 
 class Xoshiro256 {

@@ -65,12 +65,7 @@ std::vector<float> FusedOrder(const RankExamples& examples) {
 }  // namespace
 
 size_t FoldOf(const std::string& query, size_t folds, uint64_t salt) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : query) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  h ^= salt;
+  uint64_t h = Fnv1a(query) ^ salt;
   return static_cast<size_t>(SplitMix64(h) % std::max<size_t>(folds, 1));
 }
 
