@@ -130,14 +130,28 @@ int RebuildCommand(Runtime& rt, const std::vector<std::string>&) {
   return 0;
 }
 
-int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
+// --judgments (or the first positional argument); "" after saying it is required.
+std::string JudgmentsFile(Runtime& rt, const std::vector<std::string>& positional, std::string_view command) {
   std::string file = rt.config().Get("judgments");
   if (file.empty() && !positional.empty()) file = positional.front();
   if (file.empty()) {
-    std::cerr << "emporium eval search: --judgments=FILE is required (CSV or CSV.gz: "
+    std::cerr << "emporium " << command
+              << ": --judgments=FILE is required (CSV or CSV.gz: "
                  "product_uid,product_title,search_term,relevance)\n";
-    return 2;
   }
+  return file;
+}
+
+// 0, or the error on stderr and 2 for bad input, 1 for the rest.
+int ExitCode(const Status& s, std::string_view command) {
+  if (s.ok()) return 0;
+  std::cerr << "emporium " << command << ": " << s.message() << "\n";
+  return s.code() == Code::kNotFound || s.code() == Code::kInvalidArgument ? 2 : 1;
+}
+
+int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
+  const std::string file = JudgmentsFile(rt, positional, "eval search");
+  if (file.empty()) return 2;
   int64_t k = rt.config().Int("k");
   if (k < 1 || k > 1000) {
     std::cerr << "emporium eval search: --k must be between 1 and 1000\n";
@@ -154,22 +168,13 @@ int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
     auto encoder = ml::SharedEncoder(ml::EncoderModelDir(rt.config()));
     if (encoder.ok()) options.encoder = *encoder;
   }
-  Status s = RunEvalCommand(file, options, std::filesystem::temp_directory_path(), std::cout);
-  if (!s.ok()) {
-    std::cerr << "emporium eval search: " << s.message() << "\n";
-    return s.code() == Code::kNotFound || s.code() == Code::kInvalidArgument ? 2 : 1;
-  }
-  return 0;
+  return ExitCode(RunEvalCommand(file, options, std::filesystem::temp_directory_path(), std::cout),
+                  "eval search");
 }
 
 int TrainCommand(Runtime& rt, const std::vector<std::string>& positional) {
-  std::string file = rt.config().Get("judgments");
-  if (file.empty() && !positional.empty()) file = positional.front();
-  if (file.empty()) {
-    std::cerr << "emporium train search: --judgments=FILE is required (CSV or CSV.gz: "
-                 "product_uid,product_title,search_term,relevance)\n";
-    return 2;
-  }
+  const std::string file = JudgmentsFile(rt, positional, "train search");
+  if (file.empty()) return 2;
   auto encoder = ml::SharedEncoder(ml::EncoderModelDir(rt.config()));
   if (!encoder.ok()) {
     std::cerr << "emporium train search: " << encoder.status().message() << "\n";
@@ -177,12 +182,8 @@ int TrainCommand(Runtime& rt, const std::vector<std::string>& positional) {
   }
   TrainCommandOptions options{
       .json = rt.config().Bool("json"), .encoder = *encoder, .models_root = ModelsRoot(rt)};
-  Status s = RunTrainCommand(file, options, std::filesystem::temp_directory_path(), std::cout);
-  if (!s.ok()) {
-    std::cerr << "emporium train search: " << s.message() << "\n";
-    return s.code() == Code::kNotFound || s.code() == Code::kInvalidArgument ? 2 : 1;
-  }
-  return 0;
+  return ExitCode(RunTrainCommand(file, options, std::filesystem::temp_directory_path(), std::cout),
+                  "train search");
 }
 
 }  // namespace
