@@ -22,6 +22,13 @@ std::string Upper(std::string s) {
   return s;
 }
 
+// Chargebacks are listed by created_at: a later one gets a later time even within one millisecond.
+int64_t AfterEarlier(const std::vector<Chargeback>& earlier, int64_t now) {
+  int64_t at = now;
+  for (const Chargeback& c : earlier) at = std::max(at, c.created_at + 1);
+  return at;
+}
+
 }  // namespace
 
 Result<WebhookResult> PaymentService::RecordDispute(const std::string& provider, const WebhookEvent& ev) {
@@ -63,7 +70,8 @@ Result<WebhookResult> PaymentService::RecordDispute(const std::string& provider,
     c.provider_reason = ev.provider_reason;
     c.source = "provider";
     c.idempotency_key = "dispute:" + ev.dispute_id;
-    c.created_at = now;
+    EMP_ASSIGN_OR_RETURN(std::vector<Chargeback> earlier, ChargebacksOf(tx, p->id));
+    c.created_at = AfterEarlier(earlier, now);
     EMP_RETURN_IF_ERROR(InsertChargeback(tx, c));
     EMP_RETURN_IF_ERROR(AddChargebackEvent(tx, c));
     recorded = c;
@@ -136,7 +144,7 @@ Result<ChargebackResult> PaymentService::FileChargeback(const std::string& payme
     c.source = "admin";
     c.note = in.note;
     c.idempotency_key = key.empty() ? "admin:" + c.id : key;
-    c.created_at = NowMs();
+    c.created_at = AfterEarlier(earlier, NowMs());
     EMP_RETURN_IF_ERROR(InsertChargeback(tx, c));
     EMP_RETURN_IF_ERROR(AddChargebackEvent(tx, c));
     out = ChargebackResult{c, false};
