@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "sim/shop.h"
+#include "sim/truth.h"
 
 namespace emporium::sim {
 namespace {
@@ -107,9 +108,8 @@ Session ConsiderProduct(Ctx& c, Shop& shop, int product, bool* added) {
 std::vector<size_t> Clicks(Ctx& c, const std::vector<int>& shown) {
   std::vector<size_t> out;
   for (size_t i = 0; i < shown.size() && i < 10 && out.size() < 3; ++i) {
-    const double examined = std::pow(1.0 / static_cast<double>(i + 1), 0.9);
-    if (!c.rng.Chance(examined)) continue;
-    if (c.rng.Chance(Sigmoid(1.6 * (c.Want(static_cast<size_t>(shown[i])) - 0.6)))) out.push_back(i);
+    if (!c.rng.Chance(ExaminationProbability(i + 1))) continue;
+    if (c.rng.Chance(ClickAppeal(c.Want(static_cast<size_t>(shown[i]))))) out.push_back(i);
   }
   return out;
 }

@@ -1,7 +1,9 @@
 #include "sim/truth.h"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -77,7 +79,13 @@ GroundTruth GroundTruth::From(const World& world, const Population& population, 
 void GroundTruth::Reindex() {
   product_index_.clear();
   user_index_.clear();
-  for (size_t i = 0; i < products_.size(); ++i) product_index_.emplace(products_[i].id, i);
+  by_leaf_.assign(leaves_.size(), {});
+  for (size_t i = 0; i < products_.size(); ++i) {
+    product_index_.emplace(products_[i].id, i);
+    const int leaf = products_[i].leaf;
+    if (leaf >= 0 && static_cast<size_t>(leaf) < by_leaf_.size())
+      by_leaf_[static_cast<size_t>(leaf)].push_back(i);
+  }
   for (size_t i = 0; i < users_.size(); ++i) {
     user_index_.emplace(users_[i].key, i);
     user_index_.emplace(users_[i].user_id, i);
@@ -211,6 +219,46 @@ std::optional<double> GroundTruth::Want(std::string_view user, std::string_view 
 FraudKind GroundTruth::FraudOf(std::string_view order_id) const {
   auto it = fraud_orders_.find(std::string(order_id));
   return it == fraud_orders_.end() ? FraudKind::kNone : it->second;
+}
+
+double ExaminationProbability(size_t position) {
+  return std::pow(1.0 / static_cast<double>(std::max<size_t>(position, 1)), 0.9);
+}
+
+double ClickAppeal(double want) {
+  return 1.0 / (1.0 + std::exp(-1.6 * (want - 0.6)));
+}
+
+std::optional<std::string> GroundTruth::SampleWanted(std::string_view user, Rng& rng, int64_t unix_ms) const {
+  auto u = user_index_.find(user);
+  if (u == user_index_.end() || by_leaf_.empty()) return std::nullopt;
+  const auto& affinity = users_[u->second].taste.leaf_affinity;
+  std::vector<double> w(by_leaf_.size(), 0.0);
+  for (size_t l = 0; l < w.size(); ++l) {
+    if (by_leaf_[l].empty()) continue;
+    w[l] = (l < affinity.size() ? affinity[l] : 0.0) + 0.02 / static_cast<double>(w.size());
+  }
+  const auto& members = by_leaf_[rng.Pick(w)];
+  if (members.empty()) return std::nullopt;
+  std::vector<size_t> sample;
+  std::vector<double> weights;
+  for (size_t i = 0; i < std::min<size_t>(40, members.size()); ++i) {
+    const size_t p = members[rng.Below(members.size())];
+    sample.push_back(p);
+    weights.push_back(std::exp(2.0 * Want(user, products_[p].id, unix_ms).value_or(0)));
+  }
+  return products_[sample[rng.Pick(weights)]].id;
+}
+
+double GroundTruth::SearchGain(std::string_view user, std::string_view target, std::string_view candidate,
+                               int64_t unix_ms) const {
+  auto t = product_index_.find(target);
+  auto c = product_index_.find(candidate);
+  if (t == product_index_.end() || c == product_index_.end()) return 0;
+  if (products_[t->second].leaf != products_[c->second].leaf) return 0;
+  const auto want = Want(user, candidate, unix_ms);
+  if (!want) return 0;
+  return ClickAppeal(*want) + (t->second == c->second ? 1.0 : 0.0);
 }
 
 std::vector<std::string> GroundTruth::Users() const {

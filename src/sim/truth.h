@@ -15,8 +15,15 @@
 
 #include "platform/core/status.h"
 #include "sim/population.h"
+#include "sim/rng.h"
 
 namespace emporium::sim {
+
+// The session model's click model (session.cc), for evaluations that compare with it: a result at
+// 1-based `position` is looked at with probability (1/position)^0.9, and clicked when looked at
+// with probability ClickAppeal(want).
+double ExaminationProbability(size_t position);
+double ClickAppeal(double want);
 
 class GroundTruth {
  public:
@@ -32,6 +39,16 @@ class GroundTruth {
   // the end of the period); nullopt when either is unknown.
   std::optional<double> Want(std::string_view user, std::string_view product_id,
                              std::optional<int64_t> unix_ms = std::nullopt) const;
+  // A product the user would set out to find at `unix_ms`, as the session model picks one: a
+  // category by their affinity (now and then another), then the most wanted of a sample of it
+  // (a softmax over 2·want). nullopt for an unknown user.
+  std::optional<std::string> SampleWanted(std::string_view user, Rng& rng, int64_t unix_ms) const;
+  // How good `candidate` is for a user looking for `target`: 0 in another category; else how
+  // likely they would click it when examined (the session model's sigmoid of want), plus 1 for
+  // the target itself. The graded relevance of `eval search --simulated`.
+  double SearchGain(std::string_view user, std::string_view target, std::string_view candidate,
+                    int64_t unix_ms) const;
+  uint64_t seed() const { return seed_; }
   // The fraud kind of an order ("none" for a legitimate or unknown order).
   FraudKind FraudOf(std::string_view order_id) const;
   const std::map<std::string, FraudKind>& fraud_orders() const { return fraud_orders_; }
@@ -66,6 +83,7 @@ class GroundTruth {
   std::map<std::string, size_t, std::less<>> product_index_;
   std::map<std::string, size_t, std::less<>> user_index_;  // by key and by user id
   std::map<std::string, FraudKind> fraud_orders_;
+  std::vector<std::vector<size_t>> by_leaf_;  // leaf → products
   void Reindex();
 };
 

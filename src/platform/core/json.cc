@@ -81,4 +81,9 @@ std::string Dump(const boost::json::value& v) {
   return out;
 }
 
+std::string Str(const boost::json::object& o, std::string_view key) {
+  const boost::json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
 }  // namespace emporium::json

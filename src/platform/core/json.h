@@ -15,5 +15,7 @@ Result<boost::json::value> Parse(std::string_view text);
 std::string Quote(std::string_view s);
 // Serialize a value compactly.
 std::string Dump(const boost::json::value& v);
+// The string member `key` of o; "" when it is missing or not a string.
+std::string Str(const boost::json::object& o, std::string_view key);
 
 }  // namespace emporium::json

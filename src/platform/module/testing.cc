@@ -17,8 +17,7 @@ boost::json::object ParseObject(std::string_view body) {
 }
 
 std::string Str(const boost::json::object& o, std::string_view key) {
-  auto v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  return json::Str(o, key);
 }
 
 std::vector<std::string> JoinFlags(std::vector<std::string> defaults, const std::vector<std::string>& flags) {

@@ -15,10 +15,7 @@ using boost::json::object;
 using http::Request;
 using http::Response;
 
-std::string Str(const object& o, const char* key) {
-  auto v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
+using json::Str;
 
 array EventsJson(const std::vector<TrackingEvent>& events) {
   array a;

@@ -16,10 +16,7 @@ namespace {
 constexpr Millis kDispatchInterval{100};
 constexpr int kBatch = 100;
 
-std::string Str(const boost::json::object& o, const char* key) {
-  auto v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
+using json::Str;
 
 struct Template {
   const char* kind;

@@ -15,10 +15,7 @@ using boost::json::object;
 
 constexpr int64_t kGramsPerUnit = 500;
 
-std::string Str(const object& o, const char* key) {
-  auto v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
+using json::Str;
 
 Result<Money> MoneyFrom(const object& o) {
   auto amount = o.if_contains("amount");

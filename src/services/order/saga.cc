@@ -19,10 +19,7 @@ constexpr size_t kDrivers = 4;
 
 using http::Method;
 
-std::string Str(const boost::json::object& o, std::string_view key) {
-  auto v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
+using json::Str;
 
 bool Ok(const Result<Reply>& r) {
   return r.ok() && (r->status == 200 || r->status == 201);

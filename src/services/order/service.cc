@@ -20,10 +20,7 @@ constexpr std::string_view kAddressFields[] = {"name",   "line1",       "line2",
                                                "region", "postal_code", "country"};
 constexpr std::string_view kRequiredAddress[] = {"name", "line1", "city", "postal_code", "country"};
 
-std::string Str(const object& o, std::string_view key) {
-  auto v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
+using json::Str;
 
 bool IsCountry(const std::string& c) {
   return c.size() == 2 && std::isupper(static_cast<unsigned char>(c[0])) &&

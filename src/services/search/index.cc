@@ -161,6 +161,9 @@ Status Index::Upsert(const ProductDoc& p) {
     doc.add_value(kSlotStock, p.in_stock ? "1" : "0");
     doc.add_value(kSlotVersion, Xapian::sortable_serialise(static_cast<double>(p.version)));
     doc.add_value(kSlotEmbedText, EmbeddingText(p));
+    if (p.rating_count > 0) doc.add_value(kSlotRating, Xapian::sortable_serialise(p.rating));
+    doc.add_value(kSlotCategoryKey, CategoryKey(p));
+    doc.add_value(kSlotRatingCount, Xapian::sortable_serialise(static_cast<double>(p.rating_count)));
     doc.set_data(p.summary_json);
     db.replace_document(id_term, doc);
     if (s.listener) s.listener->Upserted(p);

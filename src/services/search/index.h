@@ -110,6 +110,8 @@ class Index {
   Result<std::vector<std::string>> ProductIds();
   // Every product's id, version and embedding text.
   Result<std::vector<IndexedProduct>> Products();
+  // Category, brand and price of each product as searches see them (nullopt: not indexed).
+  Result<std::vector<std::optional<ProductFacts>>> Facts(const std::vector<std::string>& ids);
   // Set before writes start (null: none).
   void SetListener(IndexListener* listener);
   Result<int64_t> Size();

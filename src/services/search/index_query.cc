@@ -151,6 +151,13 @@ Matches Match(Xapian::Database& db, const Xapian::Query& text, const Xapian::Que
   return m;
 }
 
+void ReadRating(const Xapian::Document& doc, double& rating, int64_t& count) {
+  const std::string c = doc.get_value(kSlotRatingCount);
+  count = c.empty() ? 0 : static_cast<int64_t>(Xapian::sortable_unserialise(c));
+  const std::string r = doc.get_value(kSlotRating);
+  rating = r.empty() ? 0 : Xapian::sortable_unserialise(r);
+}
+
 Hit MakeHit(const Xapian::Document& doc, Xapian::docid did) {
   Hit h;
   h.product_id = doc.get_value(kSlotId);
@@ -168,7 +175,11 @@ SearchResult Page(Xapian::Database& db, const Query& q, const std::optional<auth
   const size_t depth = std::min(hits.size(), ranker.feature_depth());
   std::vector<std::string> unknown;
   for (size_t i = 0; i < depth; ++i) {
-    hits[i].title = db.get_document(hits[i].docid).get_value(kSlotTitle);
+    const Xapian::Document doc = db.get_document(hits[i].docid);
+    hits[i].title = doc.get_value(kSlotTitle);
+    hits[i].category = doc.get_value(kSlotCategoryKey);
+    hits[i].brand = doc.get_value(kSlotBrand);
+    ReadRating(doc, hits[i].rating, hits[i].rating_count);
     if (!hits[i].has_similarity) unknown.push_back(hits[i].product_id);
   }
   if (q.mode != SearchMode::kKeyword && semantic && semantic->similarity_of && !unknown.empty()) {
@@ -335,6 +346,27 @@ Result<SearchResult> Index::Search(const Query& query, const std::optional<auth:
   } catch (const Xapian::Error& e) {
     return FromXapian(e);
   }
+}
+
+Result<std::vector<std::optional<ProductFacts>>> Index::Facts(const std::vector<std::string>& ids) {
+  std::vector<std::optional<ProductFacts>> out(ids.size());
+  try {
+    State::Lease lease(*state_);
+    Xapian::Database& db = lease.db();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      Xapian::PostingIterator it = db.postlist_begin("Q" + ids[i]);
+      if (it == db.postlist_end("Q" + ids[i])) continue;
+      const Xapian::Document doc = db.get_document(*it);
+      ProductFacts f{doc.get_value(kSlotCategoryKey), doc.get_value(kSlotBrand),
+                     static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotPrice))),
+                     doc.get_value(kSlotTitle), doc.get_value(kSlotStock) == "1"};
+      ReadRating(doc, f.rating, f.rating_count);
+      out[i] = std::move(f);
+    }
+  } catch (const Xapian::Error& e) {
+    return FromXapian(e);
+  }
+  return out;
 }
 
 Result<std::vector<std::string>> Index::Suggest(std::string_view prefix, size_t limit) {

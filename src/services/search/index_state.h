@@ -25,8 +25,12 @@ inline constexpr Xapian::valueno kSlotBrand = 3;
 inline constexpr Xapian::valueno kSlotPriceBucket = 4;
 inline constexpr Xapian::valueno kSlotStock = 5;  // "1" / "0"
 inline constexpr Xapian::valueno kSlotVersion = 6;
-inline constexpr Xapian::valueno kSlotTitle = 7;      // for suggestions
-inline constexpr Xapian::valueno kSlotEmbedText = 8;  // EmbeddingText: the product vectors' input
+inline constexpr Xapian::valueno kSlotTitle = 7;         // for suggestions
+inline constexpr Xapian::valueno kSlotEmbedText = 8;     // EmbeddingText: the product vectors' input
+inline constexpr Xapian::valueno kSlotRating = 9;        // sortable_serialise(average), when rated
+inline constexpr Xapian::valueno kSlotRatingCount = 10;  // sortable_serialise(count)
+// What personalization calls the product's category: the id, or the path when it has none.
+inline constexpr Xapian::valueno kSlotCategoryKey = 11;
 
 inline constexpr size_t kMaxTermBytes = 200;  // Xapian's limit is 245
 

@@ -82,7 +82,18 @@ const std::vector<std::string>& RankFeatureNames() {
                                                  "last_word_match",
                                                  "first_word_match",
                                                  "in_stock",
-                                                 "log_price"};
+                                                 "log_price",
+                                                 "rating",
+                                                 "log_rating_count"};
+  return names;
+}
+
+const std::vector<std::string>& PersonalRankFeatureNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all = RankFeatureNames();
+    all.insert(all.end(), PersonalFeatureNames().begin(), PersonalFeatureNames().end());
+    return all;
+  }();
   return names;
 }
 
@@ -137,6 +148,8 @@ void AppendRankFeatures(const QueryText& query, const Hit& hit, std::vector<floa
   out.push_back(q.empty() ? kMissing : static_cast<float>(InWords(q.front(), title, true)));
   out.push_back(hit.in_stock ? 1.0f : 0.0f);
   out.push_back(static_cast<float>(std::log1p(static_cast<double>(std::max<int64_t>(hit.price, 0)))));
+  out.push_back(hit.rating_count > 0 ? static_cast<float>(hit.rating) : kMissing);
+  out.push_back(static_cast<float>(std::log1p(static_cast<double>(std::max<int64_t>(hit.rating_count, 0)))));
 }
 
 float RankLabel(double relevance) {
@@ -166,7 +179,7 @@ Result<std::shared_ptr<const RankerModel>> LoadRankerModel(const ml::ModelStore&
   for (std::string line; std::getline(in, line);) {
     if (!line.empty()) names.push_back(line);
   }
-  if (names != RankFeatureNames()) {
+  if (names != RankFeatureNames() && names != PersonalRankFeatureNames()) {
     return FailedPrecondition("search ranker " + artifact.version +
                               " was trained on other features than this build computes; retrain it "
                               "(emporium train search)");
@@ -180,8 +193,35 @@ Result<std::shared_ptr<const RankerModel>> LoadRankerModel(const ml::ModelStore&
   }
   auto model = std::make_shared<RankerModel>();
   model->version = artifact.version;
+  model->personal = names == PersonalRankFeatureNames();
   model->booster = std::move(booster);
   return std::shared_ptr<const RankerModel>(std::move(model));
+}
+
+std::vector<float> RankRows(const QueryText& query, const std::vector<Hit>& hits, size_t n, bool personal,
+                            const UserProfile* profile, const RecentSimilarity& similarity) {
+  n = std::min(n, hits.size());
+  std::vector<float> recent(n, kMissing);
+  if (personal && profile && !profile->empty() && similarity) {
+    std::vector<std::string> ids;
+    ids.reserve(n);
+    for (size_t i = 0; i < n; ++i) ids.push_back(hits[i].product_id);
+    const std::vector<std::string> seen(profile->recent().begin(), profile->recent().end());
+    std::vector<float> found = similarity(seen, ids);
+    if (found.size() == n) recent = std::move(found);
+  }
+  std::vector<float> rows;
+  rows.reserve(n * (personal ? PersonalRankFeatureNames() : RankFeatureNames()).size());
+  for (size_t i = 0; i < n; ++i) {
+    AppendRankFeatures(query, hits[i], rows);
+    if (personal) AppendPersonalFeatures(profile, hits[i], recent[i], rows);
+  }
+  return rows;
+}
+
+void LearnedRanker::SetPersonalization(const ProfileBook* profiles, RecentSimilarity similarity) {
+  profiles_ = profiles;
+  similarity_ = std::move(similarity);
 }
 
 std::string LearnedRanker::Rerank(const Query& query, const std::optional<auth::Principal>& principal,
@@ -189,10 +229,11 @@ std::string LearnedRanker::Rerank(const Query& query, const std::optional<auth::
   std::shared_ptr<const RankerModel> m = model();
   if (!m || query.mode == SearchMode::kKeyword || hits.empty()) return rules_.Rerank(query, principal, hits);
   const size_t n = std::min(hits.size(), kRerankDepth);
-  const QueryText text(query.text);
-  std::vector<float> rows;
-  rows.reserve(n * RankFeatureNames().size());
-  for (size_t i = 0; i < n; ++i) AppendRankFeatures(text, hits[i], rows);
+  std::optional<UserProfile> profile;
+  if (m->personal && principal && profiles_) profile = profiles_->Get(principal->subject);
+  const bool personalized = profile && !profile->empty();
+  const std::vector<float> rows =
+      RankRows(QueryText(query.text), hits, n, m->personal, personalized ? &*profile : nullptr, similarity_);
   auto scores = m->booster->Predict(rows);
   if (!scores.ok() || scores->size() != n) {
     log::Error("search ranker: prediction failed, business rules used",
@@ -203,7 +244,7 @@ std::string LearnedRanker::Rerank(const Query& query, const std::optional<auth::
   std::stable_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(n),
                    [](const Hit& a, const Hit& b) { return a.score > b.score; });
   std::stable_partition(hits.begin(), hits.end(), [](const Hit& h) { return h.in_stock; });
-  return "ltr@" + m->version;
+  return "ltr@" + m->version + (personalized ? "+personal" : "");
 }
 
 size_t LearnedRanker::feature_depth() const {
@@ -218,6 +259,14 @@ void LearnedRanker::Swap(std::shared_ptr<const RankerModel> model) {
 std::shared_ptr<const RankerModel> LearnedRanker::model() const {
   std::lock_guard lock(mu_);
   return model_;
+}
+
+std::string CandidateCapture::Rerank(const Query& query, const std::optional<auth::Principal>&,
+                                     std::vector<Hit>& hits) {
+  text = query.text;
+  this->hits.assign(hits.begin(),
+                    hits.begin() + static_cast<std::ptrdiff_t>(std::min(hits.size(), kRerankDepth)));
+  return "capture";
 }
 
 ml::Dataset Subset(const RankExamples& examples, const std::vector<size_t>& groups) {

@@ -10,15 +10,18 @@
 // on request threads while Swap replaces the model.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "platform/core/status.h"
 #include "platform/ml/gbdt/gbdt.h"
+#include "services/search/personal.h"
 #include "services/search/ranking.h"
 
 namespace emporium::ml {
@@ -32,8 +35,15 @@ inline constexpr std::string_view kRankerModelName = "search-ranker";
 // The learned ranker reorders this many of the best fused candidates; the rest keep their order.
 inline constexpr size_t kRerankDepth = 100;
 
-// The feature columns, in order.
+// The feature columns, in order: of the query and the candidate (a ranker trained on judgments);
+// those and PersonalFeatureNames() (a ranker trained on shoppers' clicks, personal.h).
 const std::vector<std::string>& RankFeatureNames();
+const std::vector<std::string>& PersonalRankFeatureNames();
+
+// The cosine of each candidate to the centroid of the products a shopper saw lately (NaN:
+// unknown); ProductVectors::SimilarityToCentroid in the module. May be empty (all NaN).
+using RecentSimilarity = std::function<std::vector<float>(std::span<const std::string> recent,
+                                                          std::span<const std::string> candidates)>;
 
 // A query's words (lower-case ASCII letters and digits; other bytes ≥ 0x80 kept), prepared once
 // for all of its candidates.
@@ -51,23 +61,34 @@ void AppendRankFeatures(const QueryText& query, const Hit& hit, std::vector<floa
 // XGBoost's 2^label - 1 gain keeps the judgments' order; an unjudged candidate is 0.
 float RankLabel(double relevance);
 
+// The feature rows of the first n hits, row-major: RankFeatureNames(), and with `personal` the
+// PersonalFeatureNames() of `profile` (null: missing). Training and serving both use it.
+std::vector<float> RankRows(const QueryText& query, const std::vector<Hit>& hits, size_t n, bool personal,
+                            const UserProfile* profile, const RecentSimilarity& similarity);
+
 // XGBoost settings for the ranker (chosen on the Home Depot development judgments by query-disjoint
 // cross-validation, docs/search.md).
 ml::TrainParams RankerTrainParams();
 
 struct RankerModel {
   std::string version;
+  bool personal = false;  // trained with PersonalRankFeatureNames()
   std::unique_ptr<ml::Booster> booster;
 };
 
-// Reads a published ranker. kFailedPrecondition when its features are not RankFeatureNames().
+// Reads a published ranker. kFailedPrecondition when its features are neither RankFeatureNames()
+// nor PersonalRankFeatureNames().
 Result<std::shared_ptr<const RankerModel>> LoadRankerModel(const ml::ModelStore& store,
                                                            const ml::Artifact& artifact);
 
 // What search serves with: with a model, semantic and hybrid results are ordered by it (the top
 // kRerankDepth), then in-stock first; keyword results and a missing model get the business rules.
+// A personal model reads the caller's profile from the ProfileBook (none for an anonymous or
+// `personalize=false` search); the version it reports then ends in "+personal".
 class LearnedRanker final : public Ranker {
  public:
+  // Call before serving; both must outlive the ranker (similarity may be empty).
+  void SetPersonalization(const ProfileBook* profiles, RecentSimilarity similarity);
   std::string Rerank(const Query& query, const std::optional<auth::Principal>& principal,
                      std::vector<Hit>& hits) override;
   size_t feature_depth() const override;
@@ -78,6 +99,19 @@ class LearnedRanker final : public Ranker {
   mutable std::mutex mu_;
   std::shared_ptr<const RankerModel> model_;
   BusinessRulesRanker rules_;
+  const ProfileBook* profiles_ = nullptr;
+  RecentSimilarity similarity_;
+};
+
+// Keeps what the index hands a ranker: the first kRerankDepth candidates with their features, and
+// the text retrieval used. Training and evaluation search with it.
+class CandidateCapture final : public Ranker {
+ public:
+  std::string Rerank(const Query& query, const std::optional<auth::Principal>& principal,
+                     std::vector<Hit>& hits) override;
+  size_t feature_depth() const override { return kRerankDepth; }
+  std::string text;
+  std::vector<Hit> hits;
 };
 
 // The ranking examples of many queries: one group of rows per query, the candidates in fused

@@ -9,8 +9,10 @@
 #include <thread>
 
 #include "platform/bus/bus.h"
+#include "platform/core/clock.h"
 #include "platform/core/json.h"
 #include "platform/core/random.h"
+#include "platform/core/rfc3339.h"
 #include "platform/core/xoshiro.h"
 #include "platform/ml/encoder/encoder.h"
 #include "platform/ml/gbdt/gbdt.h"
@@ -59,8 +61,16 @@ class Env {
     req.remote_addr = "198.51.100.7";
     return rt().Dispatch(req);
   }
-  boost::json::object Search(const std::string& query) {
-    auto r = Get("/v1/search?" + query);
+  boost::json::object Search(const std::string& query, const std::string& subject = "") {
+    http::Request req = http::NewRequest(http::Method::kGet, "/v1/search?" + query);
+    req.remote_addr = "198.51.100.7";
+    if (!subject.empty()) {
+      auth::Principal p;
+      p.subject = subject;
+      p.roles = {"customer"};
+      req.principal = p;
+    }
+    auto r = rt().Dispatch(req);
     EXPECT_EQ(r.status, 200) << r.body;
     return ::emporium::testing::ParseObject(r.body);
   }
@@ -278,6 +288,82 @@ TEST(SearchModule, ANewlyTrainedRankerAnswersWithoutARestart) {
   ASSERT_TRUE(bad.ok());
   std::this_thread::sleep_for(Millis(200));
   EXPECT_EQ(env.Search(kWarmQuery).at("ranker").as_string(), "ltr@" + v1->version);
+}
+
+// A personal ranker that learned one thing: the shopper's share of a product's category wins.
+std::string CategoryLovingRanker() {
+  ml::Dataset d;
+  d.cols = PersonalRankFeatureNames().size();
+  const size_t share = RankFeatureNames().size() + 1;  // PersonalFeatureNames()[1]
+  EXPECT_EQ(PersonalRankFeatureNames()[share], "category_share");
+  Xoshiro256 rng(6);
+  for (int i = 0; i < 400; ++i) {
+    std::vector<float> row(d.cols, 0.0f);
+    row[share] = static_cast<float>(rng.Next() % 100) / 100.0f;
+    EXPECT_TRUE(d.AddRow(row, row[share] > 0.5f ? 1.0f : 0.0f).ok());
+  }
+  ml::TrainParams p;
+  p.rounds = 10;
+  auto booster = ml::Booster::Train(d, nullptr, p);
+  EXPECT_TRUE(booster.ok()) << booster.status().ToString();
+  return *(*booster)->Save();
+}
+
+TEST(SearchModule, ShoppersGetARankingOfTheirOwnThatSurvivesARestart) {
+  auto model = ml::SharedEncoder(ml::DefaultModelRoot() / ml::kMiniLmDirName);
+  ASSERT_TRUE(model.ok()) << "the sentence encoder is part of the build (make deps)";
+  auto dir = std::filesystem::path(::testing::TempDir()) / ("search-personal-" + NewUuid());
+  auto flags = SemanticFlags();
+  flags.push_back("--search-model-poll-ms=20");
+  std::string version;
+  auto first_for = [](Env& env, const std::string& subject, const std::string& extra = "") {
+    auto o = env.Search(std::string(kWarmQuery) + extra, subject);
+    const auto& items = o.at("items").as_array();
+    return std::make_pair(std::string(o.at("ranker").as_string()),
+                          items.empty() ? std::string() : std::string(items[0].at("id").as_string()));
+  };
+  {
+    Env env(dir, flags);
+    ASSERT_TRUE(env.Start().ok());
+    for (const auto& s : MeaningCatalog()) env.PublishProduct(s);
+    env.WaitFor("q=parka", 1);
+    auto embedded = Clock::now();
+    while (Clock::now() - embedded < Millis(10'000) &&
+           env.Search(std::string(kWarmQuery) + "&mode=semantic").at("items").as_array().size() != 6)
+      std::this_thread::sleep_for(Millis(20));
+    ml::ModelStore store(env.rt().data_dir() / "models", std::string(kRankerModelName));
+    std::string features;
+    for (const auto& n : PersonalRankFeatureNames()) features += n + "\n";
+    auto v = store.Publish({{"model.ubj", CategoryLovingRanker()}, {"features.txt", features}}, "{}");
+    ASSERT_TRUE(v.ok());
+    version = v->version;
+    // What the behavior module publishes when u1 puts the desk lamp in the cart.
+    env.Publish("behavior", "behavior.add_to_cart", "user:u1",
+                R"({"user_id":"user:u1","type":"add_to_cart","time":")" +
+                    FormatRfc3339UnixMillis(UnixMillis(SystemClock::Get().WallNow())) +
+                    R"(","product_id":"p-lamp","quantity":1})");
+    auto start = Clock::now();
+    while (Clock::now() - start < Millis(5000) &&
+           first_for(env, "user:u1").first != "ltr@" + version + "+personal")
+      std::this_thread::sleep_for(Millis(20));
+    EXPECT_EQ(first_for(env, "user:u1"),
+              std::make_pair("ltr@" + version + "+personal", std::string("p-lamp")))
+        << "the lamp shopper's lighting first";
+    auto anonymous = first_for(env, "");
+    EXPECT_EQ(anonymous.first, "ltr@" + version);
+    EXPECT_NE(anonymous.second, "p-lamp");
+    EXPECT_EQ(first_for(env, "user:u2").first, "ltr@" + version) << "another shopper has no profile";
+    EXPECT_EQ(first_for(env, "user:u1", "&personalize=false").first, "ltr@" + version);
+  }
+  Env again(dir, flags);
+  ASSERT_TRUE(again.Start().ok());
+  auto start = Clock::now();
+  while (Clock::now() - start < Millis(5000) && first_for(again, "user:u1").first.rfind("ltr@", 0) != 0)
+    std::this_thread::sleep_for(Millis(20));
+  EXPECT_EQ(first_for(again, "user:u1"),
+            std::make_pair("ltr@" + version + "+personal", std::string("p-lamp")))
+      << "the profile is replayed from the activity log";
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SearchModule, WithoutTheModelSearchFallsBackToKeyword) {

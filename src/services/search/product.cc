@@ -11,10 +11,7 @@
 namespace emporium::search {
 namespace {
 
-std::string Str(const boost::json::object& o, std::string_view key) {
-  const boost::json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
+using json::Str;
 
 int64_t Int(const boost::json::object& o, std::string_view key) {
   const boost::json::value* v = o.if_contains(key);
@@ -74,6 +71,8 @@ Result<ProductDoc> ParseProduct(std::string_view json) {
     // Spliced by hand: Boost.JSON would print the average as 4.3E0.
     double average = 0;
     if (const auto* a = rating->if_contains("average"); a && a->is_number()) average = a->to_number<double>();
+    p.rating = average;
+    p.rating_count = Int(*rating, "count");
     char buf[96];
     std::snprintf(buf, sizeof buf, ",\"rating\":{\"average\":%.2g,\"count\":%lld}}", average,
                   static_cast<long long>(Int(*rating, "count")));
@@ -81,6 +80,20 @@ Result<ProductDoc> ParseProduct(std::string_view json) {
     p.summary_json += buf;
   }
   return p;
+}
+
+namespace {
+
+std::string JoinedPath(const ProductDoc& p) {
+  std::string out;
+  for (size_t i = 0; i < p.category_path.size(); ++i) out += (i ? " > " : "") + p.category_path[i];
+  return out;
+}
+
+}  // namespace
+
+std::string CategoryKey(const ProductDoc& product) {
+  return product.category_id.empty() ? JoinedPath(product) : product.category_id;
 }
 
 std::string WithAvailability(std::string_view summary_json, bool in_stock, int64_t available) {
@@ -100,10 +113,7 @@ std::string EmbeddingText(const ProductDoc& p) {
   constexpr size_t kDescriptionBytes = 600;
   std::string out = p.title;
   if (!p.brand.empty()) out += ". " + p.brand;
-  if (!p.category_path.empty()) {
-    out += ". ";
-    for (size_t i = 0; i < p.category_path.size(); ++i) out += (i ? " > " : "") + p.category_path[i];
-  }
+  if (!p.category_path.empty()) out += ". " + JoinedPath(p);
   if (!p.description.empty()) {
     size_t n = std::min(p.description.size(), kDescriptionBytes);
     // Cut at a word boundary and never inside a UTF-8 sequence.

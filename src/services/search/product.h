@@ -25,6 +25,8 @@ struct ProductDoc {
   bool in_stock = false;
   int64_t available = 0;
   int64_t version = 0;
+  double rating = 0;  // average stars, when rating_count > 0
+  int64_t rating_count = 0;
   // What a search hit returns (id, title, brand, category, price, images[0], rating,
   // availability), as a JSON object text.
   std::string summary_json;
@@ -36,6 +38,10 @@ Result<ProductDoc> ParseProduct(std::string_view json);
 // The text the product vectors embed: title, brand, category path and the start of the
 // description (the encoder reads at most 256 tokens; the title matters most).
 std::string EmbeddingText(const ProductDoc& product);
+
+// The category id, or the category path joined by " > " for a document without one (the
+// demo catalog's documents before a shop assigns ids).
+std::string CategoryKey(const ProductDoc& product);
 
 // Returns summary_json with its "availability" replaced.
 std::string WithAvailability(std::string_view summary_json, bool in_stock, int64_t available);

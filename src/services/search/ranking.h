@@ -46,7 +46,23 @@ struct Hit {
   uint32_t semantic_rank = 0;  // 1-based among the semantic candidates; 0: not one
   float similarity = 0;        // cosine of the product's vector and the query's (when has_similarity)
   bool has_similarity = false;
-  std::string title;  // set for the first Ranker::feature_depth() hits
+  // Set for the first Ranker::feature_depth() hits.
+  std::string title;
+  std::string category;  // category id
+  std::string brand;
+  double rating = 0;  // average stars (rating_count > 0)
+  int64_t rating_count = 0;
+};
+
+// What ranking needs of an indexed product outside a search (Index::Facts).
+struct ProductFacts {
+  std::string category;  // category id
+  std::string brand;
+  int64_t price = 0;  // minor units
+  std::string title;
+  bool in_stock = false;
+  double rating = 0;
+  int64_t rating_count = 0;
 };
 
 class Ranker {

@@ -5,32 +5,20 @@
 #include <chrono>
 #include <cstdio>
 #include <numeric>
+#include <set>
 
 #include "platform/core/json.h"
 #include "platform/core/xoshiro.h"
 #include "platform/ml/encoder/encoder.h"
 #include "platform/ml/metrics/report.h"
 #include "platform/ml/registry/registry.h"
+#include "services/search/clicks.h"
+#include "services/search/vectors.h"
 
 namespace emporium::search {
 namespace {
 
 constexpr uint64_t kStoppingSalt = 0x5eed;
-
-// Keeps what the index hands a ranker: the candidates and the text retrieval used.
-class Capture final : public Ranker {
- public:
-  std::string Rerank(const Query& query, const std::optional<auth::Principal>&,
-                     std::vector<Hit>& hits) override {
-    text = query.text;
-    this->hits.assign(hits.begin(),
-                      hits.begin() + static_cast<std::ptrdiff_t>(std::min(hits.size(), kRerankDepth)));
-    return "capture";
-  }
-  size_t feature_depth() const override { return kRerankDepth; }
-  std::string text;
-  std::vector<Hit> hits;
-};
 
 // Rows of the non-empty listed groups, in order.
 std::vector<size_t> RowsOf(const RankExamples& examples, const std::vector<size_t>& groups) {
@@ -91,7 +79,7 @@ Result<RankExamples> CollectRankExamples(Index& index, const std::vector<Judgmen
     q.page_size = 10;
     q.mode = SearchMode::kHybrid;
     auto found = semantic.find(text);
-    Capture capture;
+    CandidateCapture capture;
     EMP_RETURN_IF_ERROR(
         index.Search(q, std::nullopt, capture, o, found == semantic.end() ? &none : &found->second).status());
     ex.queries.push_back(text);
@@ -230,6 +218,66 @@ Status RunTrainCommand(const std::filesystem::path& file, const TrainCommandOpti
   report.AddRow("held-out queries: learned ranker", {t.valid_ndcg, static_cast<double>(t.valid_queries)});
   report.Print(out, options.json);
   return Status::Ok();
+}
+
+Result<ActivityTraining> TrainFromActivity(Index& index, const ProductVectors* vectors,
+                                           const std::vector<Activity>& activities,
+                                           const std::filesystem::path& models_root,
+                                           size_t min_clicked_searches) {
+  const auto started = std::chrono::steady_clock::now();
+  std::map<std::string, SemanticCandidates> semantic;
+  RecentSimilarity similarity;
+  if (vectors) {
+    std::set<std::string> texts;
+    for (const Activity& a : activities)
+      if (a.kind == ActivityKind::kSearch && !a.query.empty()) texts.insert(a.query);
+    std::vector<std::string> list(texts.begin(), texts.end());
+    auto found = vectors->Candidates(list, 100);
+    for (size_t i = 0; i < list.size(); ++i) semantic.emplace(list[i], std::move(found[i]));
+    similarity = [vectors](std::span<const std::string> recent, std::span<const std::string> candidates) {
+      return vectors->SimilarityToCentroid(recent, candidates);
+    };
+  }
+  EMP_ASSIGN_OR_RETURN(ClickExamples ex,
+                       CollectClickExamples(index, activities, semantic, similarity, INT64_MIN, INT64_MAX));
+  if (ex.searches_with_clicks < min_clicked_searches) {
+    return FailedPrecondition("only " + std::to_string(ex.searches_with_clicks) +
+                              " logged searches have a click; the search ranker needs " +
+                              std::to_string(min_clicked_searches));
+  }
+  EMP_ASSIGN_OR_RETURN(ClickModel m, FitClickModel(ex.data, ex.position, DefaultClickModelParams()));
+  EMP_ASSIGN_OR_RETURN(std::string model, m.booster->Save());
+  ActivityTraining t;
+  t.searches = ex.users.size();
+  t.searches_with_clicks = ex.searches_with_clicks;
+  t.rows = ex.data.rows();
+  t.click_rate = m.click_rate;
+  for (double e : m.examination) t.examination.push_back(e / m.examination[0]);
+  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  std::string features;
+  boost::json::array names, examination;
+  for (const std::string& name : PersonalRankFeatureNames()) {
+    features += name + "\n";
+    names.emplace_back(name);
+  }
+  for (double e : t.examination) examination.emplace_back(e);
+  boost::json::object metrics{{"model", kRankerModelName},
+                              {"source", "activity"},
+                              {"objective", "regression EM: position-based click model, binary:logistic"},
+                              {"searches", t.searches},
+                              {"searches_with_clicks", t.searches_with_clicks},
+                              {"rows", t.rows},
+                              {"click_rate", t.click_rate},
+                              {"examination", std::move(examination)},
+                              {"semantic", vectors != nullptr},
+                              {"seconds", t.seconds},
+                              {"features", std::move(names)}};
+  ml::ModelStore store(models_root, std::string(kRankerModelName));
+  EMP_ASSIGN_OR_RETURN(
+      t.artifact, store.Publish({{"model.ubj", model}, {"features.txt", features}}, json::Dump(metrics)));
+  store.Prune(5);
+  return t;
 }
 
 }  // namespace emporium::search

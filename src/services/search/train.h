@@ -17,6 +17,8 @@
 
 #include "platform/core/status.h"
 #include "platform/ml/gbdt/gbdt.h"
+#include "platform/ml/registry/registry.h"
+#include "services/search/activity.h"
 #include "services/search/eval.h"
 #include "services/search/ltr.h"
 
@@ -68,5 +70,24 @@ struct TrainCommandOptions {
 // `emporium train search`: builds the corpus, trains, publishes, prints the figures.
 Status RunTrainCommand(const std::filesystem::path& file, const TrainCommandOptions& options,
                        const std::filesystem::path& tmp_root, std::ostream& out);
+
+struct ActivityTraining {
+  ml::Artifact artifact;
+  size_t searches = 0;
+  size_t searches_with_clicks = 0;
+  size_t rows = 0;
+  double click_rate = 0;
+  std::vector<double> examination;  // θ_k / θ_0 as estimated
+  double seconds = 0;
+};
+
+// The personal ranker from logged searches, clicks and purchases (clicks.h), published as
+// kRankerModelName with PersonalRankFeatureNames(). `vectors` gives hybrid candidates and
+// recent_similarity (null: keyword candidates). kFailedPrecondition when fewer than
+// `min_clicked_searches` searches have a click.
+Result<ActivityTraining> TrainFromActivity(Index& index, const ProductVectors* vectors,
+                                           const std::vector<Activity>& activities,
+                                           const std::filesystem::path& models_root,
+                                           size_t min_clicked_searches);
 
 }  // namespace emporium::search

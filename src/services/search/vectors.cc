@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -288,6 +289,13 @@ SemanticCandidates ProductVectors::Candidates(std::string_view text) const {
 
 SemanticCandidates ProductVectors::Candidates(std::string_view text, size_t k) const {
   return state_->Near(state_->encoder->Encode(text), k);
+}
+
+std::vector<float> ProductVectors::SimilarityToCentroid(std::span<const std::string> of,
+                                                        std::span<const std::string> candidates) const {
+  std::vector<float> centroid = state_->ann->Centroid(of);
+  if (centroid.empty()) return std::vector<float>(candidates.size(), std::numeric_limits<float>::quiet_NaN());
+  return state_->ann->Similarity(centroid, candidates);
 }
 
 std::vector<SemanticCandidates> ProductVectors::Candidates(std::span<const std::string> texts,

@@ -56,6 +56,12 @@ class ProductVectors final : public IndexListener {
   // The same for many texts, embedded in batches (evaluation).
   std::vector<SemanticCandidates> Candidates(std::span<const std::string> texts, size_t k) const;
 
+  // The cosine of each candidate's vector to the centroid of the `of` products' vectors (NaN for
+  // a candidate without a vector; all NaN when none of `of` has one). Personalization: how much a
+  // candidate is like what the shopper looked at lately.
+  std::vector<float> SimilarityToCentroid(std::span<const std::string> of,
+                                          std::span<const std::string> candidates) const;
+
   // Embeds everything queued on the caller's thread (commands, tests); `progress` gets the
   // number done after each batch.
   Status Drain(const std::function<void(size_t done, size_t total)>& progress = {});

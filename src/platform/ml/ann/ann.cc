@@ -2,6 +2,7 @@
 
 #include <hnswlib/hnswlib.h>
 
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <mutex>
@@ -245,6 +246,31 @@ std::vector<float> VectorIndex::Similarity(std::span<const float> query,
                                           s.graph->dist_func_param_);
   }
   return out;
+}
+
+std::vector<float> VectorIndex::Centroid(std::span<const std::string> keys) const {
+  std::vector<float> sum(impl_->options.dim, 0.0f);
+  size_t found = 0;
+  {
+    auto lock = impl_->Read();
+    const Impl& s = *impl_;
+    for (const std::string& key : keys) {
+      auto label = s.labels.find(key);
+      if (label == s.labels.end() || !s.live[label->second]) continue;
+      auto internal = s.graph->label_lookup_.find(label->second);
+      if (internal == s.graph->label_lookup_.end()) continue;
+      const auto* v = reinterpret_cast<const float*>(s.graph->getDataByInternalId(internal->second));
+      for (size_t d = 0; d < sum.size(); ++d) sum[d] += v[d];
+      ++found;
+    }
+  }
+  if (found == 0) return {};
+  double norm = 0;
+  for (float x : sum) norm += static_cast<double>(x) * x;
+  if (norm <= 0) return {};
+  const float scale = static_cast<float>(1.0 / std::sqrt(norm));
+  for (float& x : sum) x *= scale;
+  return sum;
 }
 
 size_t VectorIndex::size() const {

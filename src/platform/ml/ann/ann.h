@@ -62,6 +62,9 @@ class VectorIndex {
   // The similarity of each key's vector to the query, exactly (no graph walk); NaN for a key that
   // is not in the index (and for all when the query has the wrong dimension).
   std::vector<float> Similarity(std::span<const float> query, std::span<const std::string> keys) const;
+  // The normalized mean of the vectors of the keys in the index (a centroid: "what these are
+  // like"); empty when none is.
+  std::vector<float> Centroid(std::span<const std::string> keys) const;
 
   size_t size() const;  // live keys
   size_t dim() const;

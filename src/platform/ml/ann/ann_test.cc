@@ -112,6 +112,24 @@ TEST(VectorIndex, SimilarityOfNamedKeysIsExact) {
   EXPECT_TRUE(std::isnan(index.Similarity(std::vector<float>(3, 0.5f), keys)[0])) << "wrong dimension";
 }
 
+TEST(VectorIndex, CentroidIsTheNormalizedMeanOfTheKeysFound) {
+  std::mt19937 rng(4);
+  VectorIndex index(AnnOptions{.dim = 8});
+  auto a = Unit(rng, 8), b = Unit(rng, 8), c = Unit(rng, 8);
+  ASSERT_TRUE(index.Upsert("a", a).ok());
+  ASSERT_TRUE(index.Upsert("b", b).ok());
+  ASSERT_TRUE(index.Upsert("c", c).ok());
+  ASSERT_TRUE(index.Remove("c"));
+  const std::vector<std::string> keys = {"a", "b", "c", "never"};
+  std::vector<float> mean = index.Centroid(keys);
+  ASSERT_EQ(mean.size(), 8u);
+  std::vector<float> expected(8);
+  for (size_t i = 0; i < 8; ++i) expected[i] = a[i] + b[i];
+  const float norm = std::sqrt(Dot(expected, expected));
+  for (size_t i = 0; i < 8; ++i) EXPECT_NEAR(mean[i], expected[i] / norm, 1e-5) << i;
+  EXPECT_TRUE(index.Centroid(std::vector<std::string>{"c", "never"}).empty());
+}
+
 TEST(VectorIndex, RejectsBadInput) {
   VectorIndex index(AnnOptions{.dim = 4});
   std::vector<float> three(3, 0.5f), four(4, 0.5f);

@@ -109,6 +109,8 @@ Status ValidateDataset(const Dataset& d, std::string_view name) {
       return InvalidArgument(n + " dataset's groups sum to " + std::to_string(sum) + ", not its " +
                              std::to_string(rows) + " rows");
   }
+  if (!d.base_margin.empty() && (d.base_margin.size() != rows || !AllFinite(d.base_margin)))
+    return InvalidArgument(n + " dataset needs one finite base margin per row");
   if (!d.weights.empty()) {
     const size_t want = d.groups.empty() ? rows : d.groups.size();
     if (d.weights.size() != want)
@@ -131,6 +133,9 @@ Result<DMatrixPtr> MakeDMatrix(const Dataset& d, int threads, std::string_view n
     return XgbError(Code::kInvalidArgument, std::string(name) + " labels");
   if (!d.weights.empty() && XGDMatrixSetFloatInfo(handle, "weight", d.weights.data(), d.weights.size()) != 0)
     return XgbError(Code::kInvalidArgument, std::string(name) + " weights");
+  if (!d.base_margin.empty() &&
+      XGDMatrixSetFloatInfo(handle, "base_margin", d.base_margin.data(), d.base_margin.size()) != 0)
+    return XgbError(Code::kInvalidArgument, std::string(name) + " base margins");
   if (!d.groups.empty() && XGDMatrixSetUIntInfo(handle, "group", d.groups.data(), d.groups.size()) != 0)
     return XgbError(Code::kInvalidArgument, std::string(name) + " groups");
   if (!d.feature_names.empty()) {

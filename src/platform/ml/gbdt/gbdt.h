@@ -31,10 +31,11 @@ namespace emporium::ml {
 
 struct Dataset {
   size_t cols = 0;
-  std::vector<float> values;               // rows × cols, row-major; NaN = missing
-  std::vector<float> labels;               // one per row
-  std::vector<float> weights;              // empty, or one per row (ranking: one per group)
-  std::vector<uint32_t> groups;            // ranking objectives: sizes of consecutive groups, summing to rows
+  std::vector<float> values;       // rows × cols, row-major; NaN = missing
+  std::vector<float> labels;       // one per row
+  std::vector<float> weights;      // empty, or one per row (ranking: one per group)
+  std::vector<uint32_t> groups;    // ranking objectives: sizes of consecutive groups, summing to rows
+  std::vector<float> base_margin;  // empty, or one per row: a fixed offset the trees add to (training only)
   std::vector<std::string> feature_names;  // empty, or cols names
 
   size_t rows() const { return cols ? values.size() / cols : 0; }

@@ -37,8 +37,7 @@ boost::json::object ParseObject(std::string_view text) {
 }
 
 std::string Str(const boost::json::object& o, std::string_view key) {
-  auto v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  return json::Str(o, key);
 }
 
 int64_t Int(const boost::json::object& o, std::string_view key) {
