@@ -228,7 +228,7 @@ std::string LearnedRanker::Rerank(const Query& query, const std::optional<auth::
                                   std::vector<Hit>& hits) {
   std::shared_ptr<const RankerModel> m = model();
   if (!m || query.mode == SearchMode::kKeyword || hits.empty()) return rules_.Rerank(query, principal, hits);
-  const size_t n = std::min(hits.size(), kRerankDepth);
+  const size_t n = std::min(hits.size(), m->personal ? kClickRerankDepth : kRerankDepth);
   std::optional<UserProfile> profile;
   if (m->personal && principal && profiles_) profile = profiles_->Get(principal->subject);
   const bool personalized = profile && !profile->empty();

@@ -34,6 +34,9 @@ namespace emporium::search {
 inline constexpr std::string_view kRankerModelName = "search-ranker";
 // The learned ranker reorders this many of the best fused candidates; the rest keep their order.
 inline constexpr size_t kRerankDepth = 100;
+// A ranker learned from clicks reorders fewer: its logged searches showed only products that
+// matched the query, so it knows what shoppers like among matches, not what matches.
+inline constexpr size_t kClickRerankDepth = 20;
 
 // The feature columns, in order: of the query and the candidate (a ranker trained on judgments);
 // those and PersonalFeatureNames() (a ranker trained on shoppers' clicks, personal.h).
@@ -72,7 +75,7 @@ ml::TrainParams RankerTrainParams();
 
 struct RankerModel {
   std::string version;
-  bool personal = false;  // trained with PersonalRankFeatureNames()
+  bool personal = false;  // trained with PersonalRankFeatureNames() (from clicks): reranks kClickRerankDepth
   std::unique_ptr<ml::Booster> booster;
 };
 

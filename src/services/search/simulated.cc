@@ -70,7 +70,10 @@ void AddCandidates(const ProductVectors* vectors, const std::set<std::string>& t
   for (size_t i = 0; i < todo.size(); ++i) out.emplace(todo[i], std::move(found[i]));
 }
 
-double NdcgOf(const std::vector<double>& gains, const std::vector<float>& scores, size_t k) {
+// Scores beyond `depth` keep the retrieval order after the reordered ones, as LearnedRanker does.
+double NdcgOf(const std::vector<double>& gains, std::vector<float> scores, size_t k,
+              size_t depth = kClickRerankDepth) {
+  for (size_t i = depth; i < scores.size(); ++i) scores[i] = -1e9f - static_cast<float>(i);
   std::vector<size_t> order(gains.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
