@@ -262,17 +262,18 @@ Result<ActivityTraining> TrainFromActivity(Index& index, const ProductVectors* v
     names.emplace_back(name);
   }
   for (double e : t.examination) examination.emplace_back(e);
-  boost::json::object metrics{{"model", kRankerModelName},
-                              {"source", "activity"},
-                              {"objective", "regression EM: position-based click model, binary:logistic"},
-                              {"searches", t.searches},
-                              {"searches_with_clicks", t.searches_with_clicks},
-                              {"rows", t.rows},
-                              {"click_rate", t.click_rate},
-                              {"examination", std::move(examination)},
-                              {"semantic", vectors != nullptr},
-                              {"seconds", t.seconds},
-                              {"features", std::move(names)}};
+  boost::json::object metrics{
+      {"model", kRankerModelName},
+      {"source", "activity"},
+      {"objective", "position-based click model: count:poisson trees with log-examination offsets"},
+      {"searches", t.searches},
+      {"searches_with_clicks", t.searches_with_clicks},
+      {"rows", t.rows},
+      {"click_rate", t.click_rate},
+      {"examination", std::move(examination)},
+      {"semantic", vectors != nullptr},
+      {"seconds", t.seconds},
+      {"features", std::move(names)}};
   ml::ModelStore store(models_root, std::string(kRankerModelName));
   EMP_ASSIGN_OR_RETURN(
       t.artifact, store.Publish({{"model.ubj", model}, {"features.txt", features}}, json::Dump(metrics)));
