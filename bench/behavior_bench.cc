@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common.h"
 #include "platform/core/json.h"
 #include "platform/core/random.h"
 #include "platform/log/log.h"
@@ -141,11 +142,9 @@ int Run(int argc, char** argv) {
     while (db.ok() && Backlog(**db) > 0 && SteadyClock::now() - drain_start < std::chrono::seconds(60))
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const double drain_s = std::chrono::duration<double>(SteadyClock::now() - drain_start).count();
-    std::vector<double> all;
-    for (auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
-    std::sort(all.begin(), all.end());
-    const double p50 = all.empty() ? 0 : all[all.size() / 2];
-    const double p99 = all.empty() ? 0 : all[all.size() * 99 / 100];
+    const std::vector<double> all = bench::SortedSamples(latencies);
+    const double p50 = bench::Percentile(all, 0.50);
+    const double p99 = bench::Percentile(all, 0.99);
     const double bps = static_cast<double>(batches.load()) / elapsed;
     std::printf(
         "{\"bench\":\"behavior\",\"storage\":\"%s\",\"batches_per_s\":%.0f,\"events_per_s\":%.0f,\"batch\":%"

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "common.h"
 #include "platform/core/random.h"
 #include "platform/log/log.h"
 #include "platform/metrics/metrics.h"
@@ -105,11 +106,9 @@ int Run(int argc, char** argv) {
     }
     for (auto& th : pool) th.join();
     double elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
-    std::vector<double> all;
-    for (auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
-    std::sort(all.begin(), all.end());
-    double p50 = all.empty() ? 0 : all[all.size() / 2];
-    double p99 = all.empty() ? 0 : all[all.size() * 99 / 100];
+    const std::vector<double> all = bench::SortedSamples(latencies);
+    const double p50 = bench::Percentile(all, 0.50);
+    const double p99 = bench::Percentile(all, 0.99);
     std::printf(
         "{\"bench\":\"cart\",\"storage\":\"%s\",\"adds_per_s\":%.0f,\"threads\":%d,\"subjects\":%d,\"p50_"
         "us\":%.0f,\"p99_us\":%.0f,"

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "common.h"
 #include "platform/auth/jwt.h"
 #include "platform/auth/middleware.h"
 #include "platform/bus/bus.h"
@@ -58,7 +59,7 @@ Stats Summarize(std::vector<double>& us) {
   std::sort(us.begin(), us.end());
   double sum = 0;
   for (double v : us) sum += v;
-  return {us[us.size() / 2], us[us.size() * 99 / 100], sum / static_cast<double>(us.size())};
+  return {bench::Percentile(us, 0.50), bench::Percentile(us, 0.99), sum / static_cast<double>(us.size())};
 }
 
 int BenchRpc(const std::vector<std::string>& args) {

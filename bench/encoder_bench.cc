@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
 #include "platform/ml/encoder/encoder.h"
 
 namespace emporium::ml {
@@ -118,7 +119,7 @@ int Main(int argc, char** argv) {
     }
     std::sort(ms.begin(), ms.end());
   }
-  auto pct = [&](double p) { return ms.empty() ? 0.0 : ms[std::min(ms.size() - 1, size_t(p * ms.size()))]; };
+  auto pct = [&](double p) { return bench::Percentile(ms, p); };
   std::printf(
       "{\"bench\":\"encoder\",\"impl\":\"emporium\",\"version\":\"%s\",\"blas_core\":\"%s\",\"blas_threads\":"
       "%d,"

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "common.h"
 #include "platform/core/random.h"
 #include "platform/core/xoshiro.h"
 #include "platform/ml/encoder/encoder.h"
@@ -177,17 +178,13 @@ int Run(size_t n, const std::vector<std::string>& modes, int seconds, int thread
       });
     }
     for (auto& th : pool) th.join();
-    std::vector<double> all;
-    for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-    std::sort(all.begin(), all.end());
+    const std::vector<double> all = bench::SortedSamples(latencies);
     if (failed || all.empty()) {
       std::fprintf(stderr, "search_bench: a query failed\n");
       rc = 1;
       continue;
     }
-    auto pct = [&](double p) {
-      return all[std::min(all.size() - 1, static_cast<size_t>(p * static_cast<double>(all.size())))];
-    };
+    auto pct = [&](double p) { return bench::Percentile(all, p); };
     std::printf(
         "{\"bench\":\"search\",\"mode\":\"%s\",\"ranker\":\"%s\",\"products\":%zu,\"threads\":%d,"
         "\"index_s\":%.2f,\"embed_s\":%.1f,\"queries\":%zu,\"qps\":%.0f,\"p50_ms\":%.2f,\"p99_ms\":%.2f}\n",
