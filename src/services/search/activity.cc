@@ -7,8 +7,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <fstream>
-#include <map>
 
+#include "platform/bus/loop.h"
 #include "platform/core/file_util.h"
 #include "platform/core/json.h"
 #include "platform/core/rfc3339.h"
@@ -303,8 +303,12 @@ Result<std::unique_ptr<ActivityFeed>> ActivityFeed::Open(bus::Bus& bus, Index& i
 }
 
 Result<bool> ActivityFeed::RunOnce(Millis poll_timeout) {
-  EMP_ASSIGN_OR_RETURN(std::vector<bus::Record> records, consumer_->Poll(poll_timeout, kMaxBatch));
-  if (records.empty()) return false;
+  if (pending_.empty()) {
+    EMP_ASSIGN_OR_RETURN(pending_, consumer_->Poll(poll_timeout, kMaxBatch));
+    if (pending_.empty()) return false;
+  }
+  // On failure the batch stays pending and is tried again (its lines may then be appended twice).
+  const std::vector<bus::Record>& records = pending_;
   std::vector<Activity> batch;
   std::vector<std::pair<std::string, std::string>> merges;
   for (const bus::Record& r : records) {
@@ -322,27 +326,14 @@ Result<bool> ActivityFeed::RunOnce(Millis poll_timeout) {
   EMP_RETURN_IF_ERROR(AppendLines(log_file_, text));
   EMP_RETURN_IF_ERROR(ApplyToProfiles(index_, batch, book_));
   for (const auto& [guest, user] : merges) book_.Merge(guest, user);
-  std::map<std::pair<std::string, int>, const bus::Record*> last;
-  for (const bus::Record& r : records) last[{r.topic, r.partition}] = &r;
-  for (const auto& [key, r] : last) EMP_RETURN_IF_ERROR(consumer_->Commit(*r));
+  EMP_RETURN_IF_ERROR(bus::CommitLast(*consumer_, records));
+  pending_.clear();
   return true;
 }
 
 void ActivityFeed::Start() {
   thread_ = std::thread([this] {
-    Millis backoff(50);
-    while (!stop_.load()) {
-      auto r = RunOnce(Millis(100));
-      if (r.ok()) {
-        backoff = Millis(50);
-        continue;
-      }
-      log::Error("search: activity feed failed; retrying", {{"error", r.status().ToString()}});
-      for (Millis slept(0); slept < backoff && !stop_.load(); slept += Millis(10)) {
-        std::this_thread::sleep_for(Millis(10));
-      }
-      backoff = std::min(backoff * 2, Millis(5000));
-    }
+    bus::RunWithBackoff(stop_, "search: activity feed", [this] { return RunOnce(Millis(100)); });
   });
 }
 

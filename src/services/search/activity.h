@@ -84,6 +84,7 @@ class ActivityFeed {
   ProfileBook& book_;
   std::unique_ptr<bus::Consumer> consumer_;
   std::filesystem::path log_file_;
+  std::vector<bus::Record> pending_;  // polled but not yet applied and committed
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -3,8 +3,8 @@
 #include <boost/json/object.hpp>
 #include <chrono>
 #include <iterator>
-#include <map>
 
+#include "platform/bus/loop.h"
 #include "platform/core/json.h"
 #include "platform/log/log.h"
 #include "services/search/api.h"
@@ -73,10 +73,7 @@ Status Indexer::ApplyAndCommit(const std::vector<bus::Record>& records) {
     EMP_RETURN_IF_ERROR(s);
   }
   EMP_RETURN_IF_ERROR(index_.Commit());
-  // The last record of each partition carries the position of all earlier ones.
-  std::map<std::pair<std::string, int>, const bus::Record*> last;
-  for (const bus::Record& r : records) last[{r.topic, r.partition}] = &r;
-  for (const auto& [key, r] : last) EMP_RETURN_IF_ERROR(consumer_->Commit(*r));
+  EMP_RETURN_IF_ERROR(bus::CommitLast(*consumer_, records));
   applied_.fetch_add(static_cast<int64_t>(records.size()));
   return Status::Ok();
 }
@@ -102,21 +99,8 @@ Result<bool> Indexer::RunOnce(Millis poll_timeout) {
 }
 
 void Indexer::Start() {
-  thread_ = std::thread([this] {
-    Millis backoff(50);
-    while (!stop_.load()) {
-      auto r = RunOnce(Millis(100));
-      if (r.ok()) {
-        backoff = Millis(50);
-        continue;
-      }
-      log::Error("search: indexing failed; retrying", {{"error", r.status().ToString()}});
-      for (Millis slept(0); slept < backoff && !stop_.load(); slept += Millis(10)) {
-        std::this_thread::sleep_for(Millis(10));
-      }
-      backoff = std::min(backoff * 2, Millis(5000));
-    }
-  });
+  thread_ = std::thread(
+      [this] { bus::RunWithBackoff(stop_, "search: indexing", [this] { return RunOnce(Millis(100)); }); });
 }
 
 void Indexer::Stop() {
