@@ -18,6 +18,7 @@ Status CommitLast(Consumer& consumer, const std::vector<Record>& records);
 
 // Calls round() until `stop` is set. A failing round is logged as `what` failing and retried
 // after a pause that doubles from 50 ms up to 5 s (cut short by stop); a successful one resets it.
-void RunWithBackoff(const std::atomic<bool>& stop, std::string_view what, const std::function<Result<bool>()>& round);
+void RunWithBackoff(const std::atomic<bool>& stop, std::string_view what,
+                    const std::function<Result<bool>()>& round);
 
 }  // namespace emporium::bus
