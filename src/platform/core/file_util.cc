@@ -40,6 +40,17 @@ Status PreadAll(int fd, char* out, size_t n, uint64_t offset, const std::string&
   return Status::Ok();
 }
 
+Status AppendFileSynced(const std::string& path, std::string_view bytes) {
+  if (bytes.empty()) return Status::Ok();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("open", path);
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  Status s = end < 0 ? ErrnoStatus("seek", path) : PwriteAll(fd, bytes, static_cast<uint64_t>(end), path);
+  if (s.ok() && ::fdatasync(fd) != 0) s = ErrnoStatus("fdatasync", path);
+  ::close(fd);
+  return s;
+}
+
 Status SyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("open", dir);

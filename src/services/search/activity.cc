@@ -1,8 +1,5 @@
 #include "services/search/activity.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -100,30 +97,6 @@ std::vector<Activity> Purchases(const object& o, const std::string& user, int64_
     if (!a.product_id.empty()) out.push_back(std::move(a));
   }
   return out;
-}
-
-Status AppendLines(const std::filesystem::path& file, const std::string& text) {
-  if (text.empty()) return Status::Ok();
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return fileutil::ErrnoStatus("open", file.string());
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status s = fileutil::ErrnoStatus("write", file.string());
-      ::close(fd);
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fdatasync(fd) != 0) {
-    Status s = fileutil::ErrnoStatus("fdatasync", file.string());
-    ::close(fd);
-    return s;
-  }
-  ::close(fd);
-  return Status::Ok();
 }
 
 }  // namespace
@@ -323,7 +296,7 @@ Result<bool> ActivityFeed::RunOnce(Millis poll_timeout) {
   }
   std::string text;
   for (const Activity& a : batch) text += ActivityLine(a) + "\n";
-  EMP_RETURN_IF_ERROR(AppendLines(log_file_, text));
+  EMP_RETURN_IF_ERROR(fileutil::AppendFileSynced(log_file_.string(), text));
   EMP_RETURN_IF_ERROR(ApplyToProfiles(index_, batch, book_));
   for (const auto& [guest, user] : merges) book_.Merge(guest, user);
   EMP_RETURN_IF_ERROR(bus::CommitLast(*consumer_, records));

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 namespace emporium::search {
@@ -32,6 +32,23 @@ Hit HitOf(const std::string& id, const ProductFacts& f) {
 
 }  // namespace
 
+Result<CandidateCapture> CaptureCandidates(Index& index, const std::string& text,
+                                           const std::map<std::string, SemanticCandidates>& semantic) {
+  SearchOptions options;
+  options.facets = false;
+  options.window = kRerankDepth;
+  Query q;
+  q.text = text;
+  q.page_size = 10;
+  auto sem = semantic.find(text);
+  q.mode = sem == semantic.end() ? SearchMode::kKeyword : SearchMode::kHybrid;
+  CandidateCapture capture;
+  EMP_RETURN_IF_ERROR(
+      index.Search(q, std::nullopt, capture, options, sem == semantic.end() ? nullptr : &sem->second)
+          .status());
+  return capture;
+}
+
 Result<ClickExamples> CollectClickExamples(Index& index, const std::vector<Activity>& activities,
                                            const std::map<std::string, SemanticCandidates>& semantic,
                                            const RecentSimilarity& similarity, int64_t from_ms,
@@ -58,10 +75,6 @@ Result<ClickExamples> CollectClickExamples(Index& index, const std::vector<Activ
   ClickExamples ex;
   ex.data.feature_names = PersonalRankFeatureNames();
   ex.data.cols = PersonalRankFeatureNames().size();
-  SearchOptions options;
-  options.facets = false;
-  options.window = kRerankDepth;
-  const SemanticCandidates none;
   ProfileBook book;
   for (const Activity& a : activities) {
     if (auto signal = SignalOf(a.kind)) {
@@ -70,15 +83,8 @@ Result<ClickExamples> CollectClickExamples(Index& index, const std::vector<Activ
       continue;
     }
     if (a.at_ms < from_ms || a.at_ms >= until_ms || a.results.empty() || a.query.empty()) continue;
-    Query q;
-    q.text = a.query;
-    q.page_size = 10;
+    EMP_ASSIGN_OR_RETURN(CandidateCapture capture, CaptureCandidates(index, a.query, semantic));
     auto sem = semantic.find(a.query);
-    q.mode = sem == semantic.end() ? SearchMode::kKeyword : SearchMode::kHybrid;
-    CandidateCapture capture;
-    EMP_RETURN_IF_ERROR(
-        index.Search(q, std::nullopt, capture, options, sem == semantic.end() ? &none : &sem->second)
-            .status());
     std::unordered_map<std::string, const Hit*> by_id;
     for (const Hit& h : capture.hits) by_id.emplace(h.product_id, &h);
     std::vector<Hit> shown;

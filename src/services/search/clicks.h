@@ -44,6 +44,11 @@ struct ClickExamples {
   size_t searches_with_clicks = 0;  // of those collected
 };
 
+// The first kRerankDepth candidates of `text` with their features, as the ranker would get them:
+// hybrid when `semantic` holds the text's candidates, keyword otherwise; no facets.
+Result<CandidateCapture> CaptureCandidates(Index& index, const std::string& text,
+                                           const std::map<std::string, SemanticCandidates>& semantic);
+
 // The rows of every search in `activities` (time-ordered) at or after `from_ms` and before
 // `until_ms`; profiles are built from all activities before each search. `semantic` holds the
 // candidates of the queries (missing: keyword only); `similarity` gives recent_similarity.

@@ -66,8 +66,9 @@ Result<EvalReport> Evaluate(Index& index, const std::vector<Judgment>& judgments
                             const std::map<std::string, SemanticCandidates>* semantic = nullptr);
 
 // What the eval and train commands search: a temporary index of the judged products (title
-// only) and, with an encoder, every query's semantic candidates. The index directory is removed
-// with the corpus.
+// only) and, with an encoder, every query's semantic candidates (`eval search --simulated` fills
+// the index and vectors with the simulated catalog). The index directory is removed with the
+// corpus.
 struct EvalCorpus {
   ~EvalCorpus();
   std::filesystem::path dir;

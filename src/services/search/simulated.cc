@@ -10,6 +10,7 @@
 #include "platform/ml/encoder/encoder.h"
 #include "platform/ml/metrics/metrics.h"
 #include "platform/ml/metrics/report.h"
+#include "services/search/eval.h"
 #include "services/search/product.h"
 #include "services/search/vectors.h"
 #include "sim/catalog.h"
@@ -19,22 +20,8 @@
 namespace emporium::search {
 namespace {
 
-// The temporary index (and vectors) the evaluation searches; removed with it.
-struct Corpus {
-  ~Corpus() {
-    vectors.reset();
-    index.reset();
-    if (!dir.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  }
-  std::filesystem::path dir;
-  std::unique_ptr<Index> index;
-  std::unique_ptr<ProductVectors> vectors;
-};
-
-Status BuildCorpus(const SimulatedEvalOptions& o, const std::filesystem::path& tmp_root, Corpus& c) {
+// The simulated catalog's temporary index (and vectors, with an encoder); removed with the corpus.
+Status BuildCorpus(const SimulatedEvalOptions& o, const std::filesystem::path& tmp_root, EvalCorpus& c) {
   c.dir = tmp_root / ("emporium-eval-sim-" + RandomHex(6));
   EMP_ASSIGN_OR_RETURN(c.index, Index::Open(c.dir));
   if (o.encoder) {
@@ -111,7 +98,7 @@ Result<SimulatedEvalResult> EvaluateSimulated(const std::filesystem::path& dir,
   SimulatedEvalResult result;
   result.products = options.catalog_documents.size();
   result.activities = activities.size();
-  Corpus corpus;
+  EvalCorpus corpus;
   EMP_RETURN_IF_ERROR(BuildCorpus(options, tmp_root, corpus));
   result.semantic = corpus.vectors != nullptr;
   RecentSimilarity similarity;
@@ -176,21 +163,9 @@ Result<SimulatedEvalResult> EvaluateSimulated(const std::filesystem::path& dir,
   for (const Sampled& s : sampled) texts.insert(s.query);
   AddCandidates(corpus.vectors.get(), texts, semantic);
 
-  SearchOptions search;
-  search.facets = false;
-  search.window = kRerankDepth;
-  const SemanticCandidates none;
   Mean retrieval, plain_mean, withheld, personal_mean;
   for (const Sampled& s : sampled) {
-    Query q;
-    q.text = s.query;
-    q.page_size = 10;
-    auto sem = semantic.find(s.query);
-    q.mode = sem == semantic.end() ? SearchMode::kKeyword : SearchMode::kHybrid;
-    CandidateCapture capture;
-    EMP_RETURN_IF_ERROR(
-        corpus.index->Search(q, std::nullopt, capture, search, sem == semantic.end() ? &none : &sem->second)
-            .status());
+    EMP_ASSIGN_OR_RETURN(CandidateCapture capture, CaptureCandidates(*corpus.index, s.query, semantic));
     const auto& hits = capture.hits;
     std::vector<double> gains;
     for (const Hit& h : hits) gains.push_back(truth.SearchGain(s.user, s.target, h.product_id, cut));
