@@ -69,6 +69,7 @@ struct ProductVectors::State {
   std::unordered_map<std::string, int64_t> versions;  // embedded product → its version
   bool dirty = false;
   bool stop = false;
+  std::stop_source stopper;  // interrupts the worker's Encode call at Stop
   Clock::time_point last_save = Clock::now();
   // Progress of a large queue.
   size_t run_total = 0, run_done = 0;
@@ -113,8 +114,10 @@ struct ProductVectors::State {
     return out;
   }
 
-  // Embeds and stores one batch (worker_mu held, mu not).
-  void Apply(std::vector<Item>& batch) {
+  // Embeds and stores one batch (worker_mu held, mu not). Products whose Encode was interrupted by
+  // `stop` go back to the front of the queue (unless queued again meanwhile) and keep their stored
+  // version, so a restarted worker, or the next process's Reconcile, embeds them.
+  void Apply(std::vector<Item>& batch, std::stop_token stop = {}) {
     std::vector<std::string> texts;
     std::vector<size_t> upserts;
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -125,8 +128,20 @@ struct ProductVectors::State {
         upserts.push_back(i);
       }
     }
-    ml::Embeddings e = texts.empty() ? ml::Embeddings{} : encoder->Encode(texts);
+    ml::Embeddings e = texts.empty() ? ml::Embeddings{} : encoder->Encode(texts, stop);
     std::vector<bool> stored(batch.size(), true);
+    if (e.rows < texts.size()) {
+      std::lock_guard lock(mu);
+      for (size_t j = upserts.size(); j-- > 0;) {
+        Item& item = batch[upserts[j]];
+        stored[upserts[j]] = false;
+        if (queued.count(item.id)) continue;
+        item.p.text = std::move(texts[j]);
+        queued.emplace(item.id, std::move(item.p));
+        order.push_front(item.id);
+      }
+      upserts.clear();
+    }
     for (size_t j = 0; j < upserts.size(); ++j) {
       Status s = ann->Upsert(batch[upserts[j]].id, e.row(j));
       if (!s.ok()) {
@@ -192,7 +207,7 @@ struct ProductVectors::State {
         save = dirty && Clock::now() - last_save >= options.save_every;
       }
       std::lock_guard work(worker_mu);
-      if (!batch.empty()) Apply(batch);
+      if (!batch.empty()) Apply(batch, stopper.get_token());
       if (save) Save();
     }
   }
@@ -250,6 +265,7 @@ void ProductVectors::Start() {
   State& s = *state_;
   if (s.worker.joinable()) return;
   s.stop = false;
+  s.stopper = std::stop_source{};
   s.worker = std::thread([&s] { s.Run(); });
 }
 
@@ -259,6 +275,7 @@ void ProductVectors::Stop() {
     std::lock_guard lock(s.mu);
     s.stop = true;
   }
+  s.stopper.request_stop();
   s.cv.notify_all();
   if (s.worker.joinable()) s.worker.join();
   std::lock_guard work(s.worker_mu);

@@ -44,7 +44,8 @@ class ProductVectors final : public IndexListener {
   // Queues what the index has and the vectors do not (call before Start, with index.Products()).
   void Reconcile(const std::vector<IndexedProduct>& products);
   void Start();
-  // Finishes the batch in progress, saves, stops the worker. Idempotent.
+  // Interrupts the batch in progress (between encoder layers; its products stay queued), saves,
+  // stops the worker. Idempotent.
   void Stop();
 
   void Upserted(const ProductDoc& product) override;

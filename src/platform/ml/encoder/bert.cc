@@ -173,8 +173,8 @@ void BertModel::Attention(const Layer& layer, std::span<const int32_t> lengths, 
   }
 }
 
-void BertModel::Encode(std::span<const int32_t> ids, std::span<const int32_t> lengths, float* out,
-                       BertWorkspace* ws) const {
+bool BertModel::Encode(std::span<const int32_t> ids, std::span<const int32_t> lengths, float* out,
+                       BertWorkspace* ws, std::stop_token stop) const {
   const int h = config_.hidden;
   const int inter = config_.intermediate;
   const size_t t = ids.size();
@@ -201,6 +201,7 @@ void BertModel::Encode(std::span<const int32_t> ids, std::span<const int32_t> le
   LayerNorm(ws->x.data(), tokens, h, emb_ln_g_, emb_ln_b_, config_.layer_norm_eps);
 
   for (const Layer& layer : layers_) {
+    if (stop.stop_requested()) return false;
     Attention(layer, lengths, t, ws);
     Linear(ws->ctx.data(), tokens, h, layer.out_w, layer.out_b, ws->x.data(), ws->tmp.data());
     LayerNorm(ws->tmp.data(), tokens, h, layer.ln1_g, layer.ln1_b, config_.layer_norm_eps);
@@ -219,6 +220,7 @@ void BertModel::Encode(std::span<const int32_t> ids, std::span<const int32_t> le
     o /= std::max(o.norm(), 1e-12f);
     row += static_cast<size_t>(len);
   }
+  return true;
 }
 
 }  // namespace emporium::ml

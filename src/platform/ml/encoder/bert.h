@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <span>
+#include <stop_token>
 #include <string_view>
 #include <vector>
 
@@ -47,9 +48,10 @@ class BertModel {
 
   // `ids` holds the sentences' token ids back to back, lengths[i] of them for sentence i (each
   // 1..max_positions, ids < vocab: the caller's tokenizer guarantees it). Writes one L2-normalised
-  // mean-pooled row of `hidden` floats per sentence to out.
-  void Encode(std::span<const int32_t> ids, std::span<const int32_t> lengths, float* out,
-              BertWorkspace* ws) const;
+  // mean-pooled row of `hidden` floats per sentence to out. Returns false, with out unwritten, when
+  // `stop` was requested before the last layer (checked between layers).
+  bool Encode(std::span<const int32_t> ids, std::span<const int32_t> lengths, float* out,
+              BertWorkspace* ws, std::stop_token stop = {}) const;
 
   const BertConfig& config() const { return config_; }
 

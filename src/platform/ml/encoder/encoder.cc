@@ -127,7 +127,7 @@ std::vector<int32_t> SentenceEncoder::Tokenize(std::string_view text) const {
   return impl_->tokenizer.Encode(text, static_cast<size_t>(options_.max_tokens));
 }
 
-Embeddings SentenceEncoder::Encode(std::span<const std::string> texts) const {
+Embeddings SentenceEncoder::Encode(std::span<const std::string> texts, std::stop_token stop) const {
   Embeddings out;
   out.rows = texts.size();
   out.dim = dim();
@@ -166,15 +166,19 @@ Embeddings SentenceEncoder::Encode(std::span<const std::string> texts) const {
     }
   }
   std::vector<BertWorkspace> workspaces(threads);  // one per worker, reused across its passes
+  std::atomic<bool> stopped{false};
   parallel(batches.size(), threads, [&](size_t b, size_t worker) {
+    if (stopped) return;
     const auto [begin, end] = batches[b];
     std::vector<int32_t> packed, lengths;
     for (size_t i = begin; i < end; ++i) {
       packed.insert(packed.end(), ids[i].begin(), ids[i].end());
       lengths.push_back(static_cast<int32_t>(ids[i].size()));
     }
-    impl_->model.Encode(packed, lengths, out.data.data() + begin * out.dim, &workspaces[worker]);
+    if (!impl_->model.Encode(packed, lengths, out.data.data() + begin * out.dim, &workspaces[worker], stop))
+      stopped = true;
   });
+  if (stopped) return Embeddings{.rows = 0, .dim = dim(), .data = {}};
   return out;
 }
 

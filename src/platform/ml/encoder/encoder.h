@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,8 +63,10 @@ class SentenceEncoder {
   static Result<std::unique_ptr<SentenceEncoder>> Load(const std::filesystem::path& model_dir,
                                                        EncoderOptions options = {});
 
-  // One unit-length row per text (an empty text still gets [CLS] [SEP]'s vector).
-  Embeddings Encode(std::span<const std::string> texts) const;
+  // One unit-length row per text (an empty text still gets [CLS] [SEP]'s vector). When `stop` is
+  // requested during the call (checked between layers), returns no rows: a long batch need not
+  // hold up a shutdown.
+  Embeddings Encode(std::span<const std::string> texts, std::stop_token stop = {}) const;
   std::vector<float> Encode(std::string_view text) const;
   // The token ids the model sees for a text (after truncation), for counting and debugging.
   std::vector<int32_t> Tokenize(std::string_view text) const;

@@ -214,6 +214,19 @@ TEST_F(EncoderTest, ManyBatchesOnManyThreadsGiveTheSameVectors) {
   EXPECT_EQ(enc->Encode(std::span<const std::string>()).rows, 0u);
 }
 
+TEST_F(EncoderTest, AStopRequestEndsABatchWithNoRows) {
+  auto enc = Load({.threads = 2, .batch_tokens = 8});
+  ASSERT_NE(enc, nullptr);
+  std::vector<std::string> texts(kSentences.begin(), kSentences.end());
+  std::stop_source running;
+  EXPECT_EQ(enc->Encode(texts, running.get_token()).rows, texts.size());
+  std::stop_source stopped;
+  stopped.request_stop();
+  Embeddings none = enc->Encode(texts, stopped.get_token());
+  EXPECT_EQ(none.rows, 0u);
+  EXPECT_TRUE(none.data.empty());
+}
+
 TEST_F(EncoderTest, VersionNamesTheDirectoryAndTheWeightsHash) {
   auto enc = Load();
   ASSERT_NE(enc, nullptr);
