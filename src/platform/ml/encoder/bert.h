@@ -50,8 +50,8 @@ class BertModel {
   // 1..max_positions, ids < vocab: the caller's tokenizer guarantees it). Writes one L2-normalised
   // mean-pooled row of `hidden` floats per sentence to out. Returns false, with out unwritten, when
   // `stop` was requested before the last layer (checked between layers).
-  bool Encode(std::span<const int32_t> ids, std::span<const int32_t> lengths, float* out,
-              BertWorkspace* ws, std::stop_token stop = {}) const;
+  bool Encode(std::span<const int32_t> ids, std::span<const int32_t> lengths, float* out, BertWorkspace* ws,
+              std::stop_token stop = {}) const;
 
   const BertConfig& config() const { return config_; }
 
