@@ -86,6 +86,9 @@ inline Status Unavailable(std::string m) {
 inline Status DeadlineExceeded(std::string m) {
   return {Code::kDeadlineExceeded, std::move(m)};
 }
+inline Status Cancelled(std::string m) {
+  return {Code::kCancelled, std::move(m)};
+}
 inline Status Unimplemented(std::string m) {
   return {Code::kUnimplemented, std::move(m)};
 }

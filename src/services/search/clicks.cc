@@ -52,7 +52,7 @@ Result<CandidateCapture> CaptureCandidates(Index& index, const std::string& text
 Result<ClickExamples> CollectClickExamples(Index& index, const std::vector<Activity>& activities,
                                            const std::map<std::string, SemanticCandidates>& semantic,
                                            const RecentSimilarity& similarity, int64_t from_ms,
-                                           int64_t until_ms) {
+                                           int64_t until_ms, std::stop_token stop) {
   // Clicks by search, purchases by shopper and product.
   std::map<std::string, std::set<std::string>> clicked;
   std::map<Key, std::vector<int64_t>> bought;
@@ -83,6 +83,7 @@ Result<ClickExamples> CollectClickExamples(Index& index, const std::vector<Activ
       continue;
     }
     if (a.at_ms < from_ms || a.at_ms >= until_ms || a.results.empty() || a.query.empty()) continue;
+    if (stop.stop_requested()) return Cancelled("stopped while collecting the click examples");
     EMP_ASSIGN_OR_RETURN(CandidateCapture capture, CaptureCandidates(index, a.query, semantic));
     auto sem = semantic.find(a.query);
     std::unordered_map<std::string, const Hit*> by_id;

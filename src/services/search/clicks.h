@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -52,10 +53,11 @@ Result<CandidateCapture> CaptureCandidates(Index& index, const std::string& text
 // The rows of every search in `activities` (time-ordered) at or after `from_ms` and before
 // `until_ms`; profiles are built from all activities before each search. `semantic` holds the
 // candidates of the queries (missing: keyword only); `similarity` gives recent_similarity.
+// kCancelled when `stop` is requested meanwhile.
 Result<ClickExamples> CollectClickExamples(Index& index, const std::vector<Activity>& activities,
                                            const std::map<std::string, SemanticCandidates>& semantic,
                                            const RecentSimilarity& similarity, int64_t from_ms,
-                                           int64_t until_ms);
+                                           int64_t until_ms, std::stop_token stop = {});
 
 // The same rows with only the RankFeatureNames() columns (the ranker without personalization).
 ml::Dataset WithoutPersonalFeatures(const ml::Dataset& data);

@@ -55,19 +55,17 @@ class SearchModule final : public emporium::Module {
                          ActivityFeed::Open(*bus, *index_, profiles_, IndexDir(rt_) / "activity.jsonl"));
     feed_->Start();
     if (vectors_ && rt_.config().Duration("search-train-every") > Millis(0)) {
-      trainer_ = std::thread([this] { TrainLoop(); });
+      trainer_ = std::jthread([this](std::stop_token stop) { TrainLoop(stop); });
     }
     return AddRoutes(rt_.router(),
                      HttpDeps{*index_, ranker_, [this] { return RebuildNow(); }, vectors_.get()});
   }
 
   void Stop() override {
-    {
-      std::lock_guard lock(stop_mu_);
-      stopping_ = true;
+    if (trainer_.joinable()) {
+      trainer_.request_stop();
+      trainer_.join();
     }
-    stop_cv_.notify_all();
-    if (trainer_.joinable()) trainer_.join();
     if (feed_) feed_->Stop();
     feed_.reset();
     if (watcher_) watcher_->Stop();
@@ -125,14 +123,18 @@ class SearchModule final : public emporium::Module {
 
   // Retrains the personal ranker from the activity log every search-train-every, when the
   // searches with a click grew by a fifth (or reached search-train-min-searches the first time).
-  void TrainLoop() {
+  // A stop request ends a training in progress too (between queries, searches or boosting rounds).
+  void TrainLoop(std::stop_token stop) {
     const Millis every = rt_.config().Duration("search-train-every");
     const auto min_searches =
         static_cast<size_t>(std::max<int64_t>(1, rt_.config().Int("search-train-min-searches")));
     size_t trained_on = 0;
-    std::unique_lock lock(stop_mu_);
-    while (!stop_cv_.wait_for(lock, every, [this] { return stopping_; })) {
-      lock.unlock();
+    for (;;) {
+      {
+        std::unique_lock lock(stop_mu_);
+        stop_cv_.wait_for(lock, stop, every, [] { return false; });
+      }
+      if (stop.stop_requested()) return;
       auto activities = ReadActivityLog(feed_->log_file());
       size_t clicked = 0;
       if (activities.ok()) {
@@ -145,18 +147,17 @@ class SearchModule final : public emporium::Module {
         log::Info("search: training the personal ranker from the activity log",
                   {{"activities", static_cast<int64_t>(activities->size())},
                    {"clicked_searches", static_cast<int64_t>(clicked)}});
-        auto t = TrainFromActivity(*index_, vectors_.get(), *activities, ModelsRoot(rt_), min_searches);
+        auto t = TrainFromActivity(*index_, vectors_.get(), *activities, ModelsRoot(rt_), min_searches, stop);
         if (t.ok()) {
           trained_on = clicked;
           log::Info("search: personal ranker trained", {{"version", t->artifact.version},
                                                         {"searches", static_cast<int64_t>(t->searches)},
                                                         {"rows", static_cast<int64_t>(t->rows)},
                                                         {"seconds", t->seconds}});
-        } else {
+        } else if (t.status().code() != Code::kCancelled) {
           log::Warn("search: personal ranker not trained", {{"error", t.status().ToString()}});
         }
       }
-      lock.lock();
     }
   }
 
@@ -171,9 +172,8 @@ class SearchModule final : public emporium::Module {
   LearnedRanker ranker_;
   std::mutex rebuild_mu_;
   std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
-  std::thread trainer_;
+  std::condition_variable_any stop_cv_;
+  std::jthread trainer_;
 };
 
 int RebuildCommand(Runtime& rt, const std::vector<std::string>&) {

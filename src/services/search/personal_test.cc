@@ -16,6 +16,7 @@
 #include "services/search/ltr.h"
 #include "services/search/personal.h"
 #include "services/search/simulated.h"
+#include "services/search/train.h"
 #include "sim/offline.h"
 #include "sim/world.h"
 
@@ -247,6 +248,34 @@ TEST_F(PersonalRankerTest, ServesTheShoppersTasteOnlyToThem) {
   hits = candidates();
   EXPECT_EQ(ranker.Rerank(q, std::nullopt, hits), "ltr@" + a->version) << "anonymous, or personalize=false";
   EXPECT_EQ(hits.front().product_id, "p0");
+}
+
+// A stop request (the module shutting down) ends a training from the activity log unpublished.
+TEST_F(PersonalRankerTest, AStoppedTrainingPublishesNothing) {
+  auto index = Index::Open(root_ / "index");
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  Activity search{.at_ms = 1,
+                  .user = "user:a",
+                  .kind = ActivityKind::kSearch,
+                  .search_id = "s1",
+                  .query = "thing",
+                  .results = {"p1", "p2"}};
+  Activity click{.at_ms = 2,
+                 .user = "user:a",
+                 .kind = ActivityKind::kSearchClick,
+                 .product_id = "p2",
+                 .search_id = "s1",
+                 .position = 2};
+  const std::vector<Activity> activities{search, click};
+  auto few = TrainFromActivity(**index, nullptr, activities, root_ / "models", 5);
+  ASSERT_FALSE(few.ok());
+  EXPECT_EQ(few.status().code(), Code::kFailedPrecondition) << few.status().ToString();
+  std::stop_source stop;
+  stop.request_stop();
+  auto stopped = TrainFromActivity(**index, nullptr, activities, root_ / "models", 1, stop.get_token());
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.status().code(), Code::kCancelled) << stopped.status().ToString();
+  EXPECT_FALSE(ml::ModelStore(root_ / "models", std::string(kRankerModelName)).Current().ok());
 }
 
 // The whole loop on a small offline simulation: train on the first three quarters of its clicks,

@@ -223,7 +223,7 @@ Status RunTrainCommand(const std::filesystem::path& file, const TrainCommandOpti
 Result<ActivityTraining> TrainFromActivity(Index& index, const ProductVectors* vectors,
                                            const std::vector<Activity>& activities,
                                            const std::filesystem::path& models_root,
-                                           size_t min_clicked_searches) {
+                                           size_t min_clicked_searches, std::stop_token stop) {
   const auto started = std::chrono::steady_clock::now();
   std::map<std::string, SemanticCandidates> semantic;
   RecentSimilarity similarity;
@@ -232,20 +232,23 @@ Result<ActivityTraining> TrainFromActivity(Index& index, const ProductVectors* v
     for (const Activity& a : activities)
       if (a.kind == ActivityKind::kSearch && !a.query.empty()) texts.insert(a.query);
     std::vector<std::string> list(texts.begin(), texts.end());
-    auto found = vectors->Candidates(list, 100);
+    auto found = vectors->Candidates(list, 100, stop);
+    if (found.size() < list.size()) return Cancelled("training stopped while embedding the queries");
     for (size_t i = 0; i < list.size(); ++i) semantic.emplace(list[i], std::move(found[i]));
     similarity = [vectors](std::span<const std::string> recent, std::span<const std::string> candidates) {
       return vectors->SimilarityToCentroid(recent, candidates);
     };
   }
-  EMP_ASSIGN_OR_RETURN(ClickExamples ex,
-                       CollectClickExamples(index, activities, semantic, similarity, INT64_MIN, INT64_MAX));
+  EMP_ASSIGN_OR_RETURN(ClickExamples ex, CollectClickExamples(index, activities, semantic, similarity,
+                                                              INT64_MIN, INT64_MAX, stop));
   if (ex.searches_with_clicks < min_clicked_searches) {
     return FailedPrecondition("only " + std::to_string(ex.searches_with_clicks) +
                               " logged searches have a click; the search ranker needs " +
                               std::to_string(min_clicked_searches));
   }
-  EMP_ASSIGN_OR_RETURN(ClickModel m, FitClickModel(ex.data, ex.position, DefaultClickModelParams()));
+  ClickModelParams params = DefaultClickModelParams();
+  params.trees.stop = stop;
+  EMP_ASSIGN_OR_RETURN(ClickModel m, FitClickModel(ex.data, ex.position, params));
   EMP_ASSIGN_OR_RETURN(std::string model, m.booster->Save());
   ActivityTraining t;
   t.searches = ex.users.size();

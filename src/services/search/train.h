@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <ostream>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -84,10 +85,11 @@ struct ActivityTraining {
 // The personal ranker from logged searches, clicks and purchases (clicks.h), published as
 // kRankerModelName with PersonalRankFeatureNames(). `vectors` gives hybrid candidates and
 // recent_similarity (null: keyword candidates). kFailedPrecondition when fewer than
-// `min_clicked_searches` searches have a click.
+// `min_clicked_searches` searches have a click; kCancelled, publishing nothing, when `stop` is
+// requested meanwhile.
 Result<ActivityTraining> TrainFromActivity(Index& index, const ProductVectors* vectors,
                                            const std::vector<Activity>& activities,
                                            const std::filesystem::path& models_root,
-                                           size_t min_clicked_searches);
+                                           size_t min_clicked_searches, std::stop_token stop = {});
 
 }  // namespace emporium::search

@@ -315,11 +315,12 @@ std::vector<float> ProductVectors::SimilarityToCentroid(std::span<const std::str
   return state_->ann->Similarity(centroid, candidates);
 }
 
-std::vector<SemanticCandidates> ProductVectors::Candidates(std::span<const std::string> texts,
-                                                           size_t k) const {
+std::vector<SemanticCandidates> ProductVectors::Candidates(std::span<const std::string> texts, size_t k,
+                                                           std::stop_token stop) const {
   std::vector<SemanticCandidates> out;
+  ml::Embeddings e = state_->encoder->Encode(texts, stop);
+  if (e.rows < texts.size()) return out;
   out.reserve(texts.size());
-  ml::Embeddings e = state_->encoder->Encode(texts);
   for (size_t i = 0; i < texts.size(); ++i) {
     std::span<const float> row = e.row(i);
     out.push_back(state_->Near(std::vector<float>(row.begin(), row.end()), k));

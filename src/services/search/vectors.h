@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -54,8 +55,10 @@ class ProductVectors final : public IndexListener {
   // The nearest products to the text. Thread-safe; embeds the query on the caller's thread.
   SemanticCandidates Candidates(std::string_view text) const;
   SemanticCandidates Candidates(std::string_view text, size_t k) const;
-  // The same for many texts, embedded in batches (evaluation).
-  std::vector<SemanticCandidates> Candidates(std::span<const std::string> texts, size_t k) const;
+  // The same for many texts, embedded in batches (evaluation, training). None when `stop` was
+  // requested meanwhile.
+  std::vector<SemanticCandidates> Candidates(std::span<const std::string> texts, size_t k,
+                                             std::stop_token stop = {}) const;
 
   // The cosine of each candidate's vector to the centroid of the `of` products' vectors (NaN for
   // a candidate without a vector; all NaN when none of `of` has one). Personalization: how much a

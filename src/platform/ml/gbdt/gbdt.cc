@@ -266,6 +266,8 @@ Result<std::unique_ptr<Booster>> Booster::Train(const Dataset& train, const Data
   DMatrixHandle evals[] = {dvalid.get()};
   const char* eval_names[] = {"valid"};
   for (int iter = 0; iter < params.rounds; ++iter) {
+    if (params.stop.stop_requested())
+      return Cancelled("training stopped after " + std::to_string(iter) + " rounds");
     if (XGBoosterUpdateOneIter(raw, iter, dtrain.get()) != 0)
       return XgbError(Code::kInternal, "boosting round " + std::to_string(iter));
     trained = iter + 1;

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +62,7 @@ struct TrainParams {
   int threads = 2;  // XGBoost's nthread, for training and for the trained Booster's predictions
   uint64_t seed = 42;
   std::vector<std::pair<std::string, std::string>> extra;  // any other XGBoost parameter
+  std::stop_token stop;  // requested: Train ends after the current round with kCancelled
 };
 
 class Booster {

@@ -209,6 +209,18 @@ TEST(Gbdt, EarlyStoppingMaximisesAuc) {
   EXPECT_LT(booster->rounds(), 300);
 }
 
+TEST(Gbdt, AStopRequestEndsTrainingAsCancelled) {
+  const Dataset train = SeparableData(200, 3);
+  TrainParams p = SmallParams();
+  std::stop_source stop;
+  p.stop = stop.get_token();
+  ASSERT_NE(MustTrain(train, nullptr, p), nullptr);
+  stop.request_stop();
+  auto stopped = Booster::Train(train, nullptr, p);
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.status().code(), Code::kCancelled) << stopped.status().ToString();
+}
+
 TEST(Gbdt, BadInputsAreInvalidArgument) {
   const Dataset good = SeparableData(50, 13);
   const TrainParams params = SmallParams();
