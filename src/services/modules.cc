@@ -13,6 +13,7 @@
 #include "services/order/api.h"
 #include "services/payment/api.h"
 #include "services/payment/sandbox/api.h"
+#include "services/recommend/api.h"
 #include "services/search/api.h"
 #include "sim/api.h"
 
@@ -25,7 +26,7 @@ ModuleRegistry AllModules() {
        {info::Module(), identity::Module(), catalog::Module(), cart::Module(), search::Module(),
         order::Module(), fulfillment::RapidshipSandboxModule(), fulfillment::CargolineSandboxModule(),
         fulfillment::Module(), paysim::IntentsModule(), paysim::AcquirerModule(), paysim::WalletModule(),
-        payment::Module(), behavior::Module(), sim::Module(), gateway::Module()}) {
+        payment::Module(), behavior::Module(), recommend::Module(), sim::Module(), gateway::Module()}) {
     if (Status s = registry.Add(std::move(def)); !s.ok()) {
       std::cerr << "BUG: " << s.ToString() << "\n";
       std::abort();
