@@ -119,6 +119,22 @@ class Cooccur final : public Generator {
     return TopK(score, k, exclude);
   }
 
+  std::optional<int32_t> Because(const History& h, int32_t item) const override {
+    std::optional<int32_t> best;
+    float best_score = 0;
+    for (size_t n = 0; n < h.items.size(); ++n) {
+      if (h.items[n] < 0 || h.items[n] >= items_) continue;
+      for (const Scored& s : neighbours_[static_cast<size_t>(h.items[n])]) {
+        if (s.item != item) continue;
+        if (const float v = h.affinity[n] * s.score; v > best_score) {
+          best_score = v;
+          best = h.items[n];
+        }
+      }
+    }
+    return best;
+  }
+
  private:
   CooccurOptions options_;
   int32_t items_ = 0;
@@ -150,6 +166,24 @@ class Als final : public Generator {
     if (!x.ok()) return out;
     for (const auto& [item, score] : model_->TopK(*x, k, exclude)) out.push_back({item, score});
     return out;
+  }
+
+  std::optional<int32_t> Because(const History& h, int32_t item) const override {
+    if (item < 0 || item >= model_->items()) return std::nullopt;
+    const std::span<const float> target = model_->item_factors(item);
+    std::optional<int32_t> best;
+    float best_score = 0;
+    for (int32_t j : h.items) {
+      if (j < 0 || j >= model_->items() || j == item) continue;
+      const std::span<const float> y = model_->item_factors(j);
+      float dot = 0;
+      for (size_t f = 0; f < target.size(); ++f) dot += y[f] * target[f];
+      if (dot > best_score) {
+        best_score = dot;
+        best = j;
+      }
+    }
+    return best;
   }
 
  private:

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +63,9 @@ class Generator {
   // The k best items for a user with history h, best first, none of `exclude` (ascending).
   virtual std::vector<Scored> Recommend(const History& h, size_t k,
                                         std::span<const int32_t> exclude) const = 0;
+  // The item of h that most explains recommending `item` ("because you viewed …"), when the
+  // generator can tell (cooccur: the largest affinity × similarity; als: the most similar factors).
+  virtual std::optional<int32_t> Because(const History&, int32_t) const { return std::nullopt; }
 };
 
 struct CooccurOptions {

@@ -1,19 +1,25 @@
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "platform/core/json.h"
+#include "platform/core/random.h"
+#include "platform/http/problem.h"
+#include "platform/log/log.h"
 #include "platform/module/runtime.h"
 #include "services/recommend/api.h"
+#include "services/recommend/feed.h"
 #include "services/recommend/offline.h"
+#include "services/recommend/recommender.h"
 
 namespace emporium::recommend {
 namespace {
-
-class RecommendModule final : public emporium::Module {
- public:
-  Status Start() override { return Status::Ok(); }
-};
 
 std::string NonNegative(std::string_view v) {
   char* end = nullptr;
@@ -40,6 +46,130 @@ std::vector<std::string> List(const std::string& csv) {
     if (!item.empty()) out.push_back(item);
   return out;
 }
+
+constexpr size_t kMaxLimit = 50;
+constexpr size_t kMaxProducts = 20;
+
+std::filesystem::path Dir(Runtime& rt) {
+  return rt.data_dir() / "recommend";
+}
+
+std::string Num(float v) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : "0";
+}
+
+std::string ResponseJson(const std::string& id, Placement placement, const Recommendations& r) {
+  std::string out = "{\"recommendation_id\":" + json::Quote(id) + ",\"placement\":\"" +
+                    std::string(PlacementName(placement)) + "\",\"model\":" + json::Quote(r.model) +
+                    ",\"degraded\":" + (r.degraded ? "true" : "false");
+  if (r.degraded) out += ",\"degraded_reason\":" + json::Quote(r.degraded_reason);
+  out += ",\"items\":[";
+  for (size_t i = 0; i < r.items.size(); ++i) {
+    const RecommendedItem& item = r.items[i];
+    out += (i ? ",{" : "{");
+    out += "\"product_id\":" + json::Quote(item.product_id) + ",\"title\":" + json::Quote(item.title) +
+           ",\"position\":" + std::to_string(i + 1) + ",\"score\":" + Num(item.score) +
+           ",\"reason\":" + json::Quote(item.reason) + ",\"source\":\"" + item.source + "\"}";
+  }
+  return out + "]}";
+}
+
+class RecommendModule final : public emporium::Module {
+ public:
+  explicit RecommendModule(Runtime& rt)
+      : rt_(rt), recommender_(graph_, DefaultModelOptions().half_life_days) {}
+
+  Status Start() override {
+    EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
+    EMP_ASSIGN_OR_RETURN(feed_, Feed::Open(*bus, graph_, Dir(rt_) / "log.jsonl"));
+    feed_->Start();
+    trainer_ = std::jthread([this](std::stop_token stop) { TrainLoop(stop); });
+    return rt_.router().Add(http::Method::kGet, "/v1/recommendations",
+                            [this](http::Request& req) { return Handle(req); });
+  }
+
+  void Stop() override {
+    if (trainer_.joinable()) {
+      trainer_.request_stop();
+      trainer_.join();
+    }
+    if (feed_) feed_->Stop();
+    feed_.reset();
+  }
+
+ private:
+  http::Response Handle(http::Request& req) {
+    std::vector<http::FieldError> errors;
+    RecommendRequest r;
+    const auto placement = PlacementOf(req.QueryParam("placement").value_or("home"));
+    if (!placement) errors.push_back({"placement", "one of home, product, cart, email"});
+    r.placement = placement.value_or(Placement::kHome);
+    if (auto limit = req.QueryParam("limit")) {
+      char* end = nullptr;
+      const long n = std::strtol(limit->c_str(), &end, 10);
+      if (limit->empty() || *end != '\0' || n < 1 || n > static_cast<long>(kMaxLimit)) {
+        errors.push_back({"limit", "an integer from 1 to " + std::to_string(kMaxLimit)});
+      } else {
+        r.limit = static_cast<size_t>(n);
+      }
+    }
+    r.product_ids = List(req.QueryParam("product_id").value_or(""));
+    if (r.product_ids.size() > kMaxProducts)
+      errors.push_back({"product_id", "at most " + std::to_string(kMaxProducts) + " products"});
+    for (const std::string& id : r.product_ids)
+      if (id.size() > 128) errors.push_back({"product_id", "an id is at most 128 characters"});
+    if (r.placement == Placement::kProduct && r.product_ids.size() != 1)
+      errors.push_back({"product_id", "placement=product needs exactly one product_id"});
+    if (!errors.empty()) return http::Problem(400, "invalid recommendation parameters", req.path, errors);
+    if (req.principal) r.subject = req.principal->subject;
+    const Recommendations rec = recommender_.Recommend(r);
+    return http::Response::Json(200, ResponseJson("rec_" + FastRandomHex(12), r.placement, rec));
+  }
+
+  // Refits the models every recommend-train-every when the graph has grown by
+  // recommend-train-min-new interactions (and once at start when it has any).
+  void TrainLoop(std::stop_token stop) {
+    const Millis every = rt_.config().Duration("recommend-train-every");
+    const auto min_new =
+        static_cast<size_t>(std::max<int64_t>(1, rt_.config().Int("recommend-train-min-new")));
+    size_t trained_on = 0;
+    bool first = true;
+    for (;;) {
+      if (!first) {
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, stop, every, [] { return false; });
+      }
+      if (stop.stop_requested()) return;
+      const size_t now = graph_.interactions();
+      if (now == 0 || (!first && now < trained_on + min_new)) {
+        first = false;
+        continue;
+      }
+      first = false;
+      auto models = TrainModels(graph_.Snapshot(), DefaultModelOptions(), stop);
+      if (!models.ok()) {
+        if (models.status().code() != Code::kCancelled)
+          log::Warn("recommend: models not trained", {{"error", models.status().ToString()}});
+        continue;
+      }
+      trained_on = (*models)->interactions;
+      recommender_.Swap(*models);
+      log::Info("recommend: models trained", {{"version", (*models)->version},
+                                              {"interactions", static_cast<int64_t>(trained_on)},
+                                              {"seconds", (*models)->seconds}});
+    }
+  }
+
+  Runtime& rt_;
+  Graph graph_;
+  Recommender recommender_;
+  std::unique_ptr<Feed> feed_;
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::jthread trainer_;
+};
 
 int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
   const config::Config& c = rt.config();
@@ -79,11 +209,14 @@ ModuleDef Module() {
   const OfflineOptions d = DefaultOfflineOptions();
   return ModuleDef{
       .name = "recommend",
-      .description = "Recommendations from behaviour (offline evaluation so far)",
+      .description = "Recommendations from behaviour: a live user-item graph, ALS and co-occurrence",
       .deps = {},
-      .in_all = false,
-      .keys = {},
-      .make = [](Runtime&) { return std::make_unique<RecommendModule>(); },
+      .in_all = true,
+      .keys = {{"recommend-train-every", Type::kDuration, "1m",
+                "How often recommend refits its models (when the graph grew)."},
+               {"recommend-train-min-new", Type::kInt, "100",
+                "New interactions since the last fit that make recommend refit its models."}},
+      .make = [](Runtime& rt) { return std::make_unique<RecommendModule>(rt); },
       .commands = {Command{
           "eval recommend",
           "NDCG, precision, recall, MAP at k and coverage of every recommendation generator on a file of "

@@ -1,0 +1,150 @@
+#include "services/recommend/graph.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace emporium::recommend {
+
+float SignalWeight(Signal s) {
+  switch (s) {
+    case Signal::kView: return 1;
+    case Signal::kClick: return 1;
+    case Signal::kWishlist: return 2;
+    case Signal::kCart: return 3;
+    case Signal::kPurchase: return 5;
+  }
+  return 1;
+}
+
+std::string_view SignalName(Signal s) {
+  switch (s) {
+    case Signal::kView: return "view";
+    case Signal::kClick: return "click";
+    case Signal::kWishlist: return "wishlist";
+    case Signal::kCart: return "cart";
+    case Signal::kPurchase: return "purchase";
+  }
+  return "view";
+}
+
+std::optional<Signal> SignalOf(std::string_view name) {
+  for (Signal s : {Signal::kView, Signal::kClick, Signal::kWishlist, Signal::kCart, Signal::kPurchase})
+    if (SignalName(s) == name) return s;
+  return std::nullopt;
+}
+
+int32_t Graph::ItemLocked(const std::string& product_id) {
+  auto [it, added] = item_index_.emplace(product_id, static_cast<int32_t>(item_ids_.size()));
+  if (added) {
+    item_ids_.push_back(product_id);
+    facts_.emplace_back();
+  }
+  return it->second;
+}
+
+void Graph::Add(const std::vector<LiveInteraction>& batch) {
+  std::unique_lock lock(mu_);
+  for (const LiveInteraction& x : batch) {
+    auto [u, added] = user_index_.emplace(x.subject, static_cast<int32_t>(by_user_.size()));
+    if (added) by_user_.emplace_back();
+    by_user_[static_cast<size_t>(u->second)].push_back(
+        Interaction{u->second, ItemLocked(x.product_id), SignalWeight(x.signal), x.at_ms});
+    ++interactions_;
+  }
+}
+
+void Graph::SetFacts(ItemFacts facts) {
+  std::unique_lock lock(mu_);
+  const int32_t i = ItemLocked(facts.id);
+  facts_[static_cast<size_t>(i)] = std::move(facts);
+}
+
+void Graph::SetStock(const std::string& product_id, bool in_stock) {
+  std::unique_lock lock(mu_);
+  auto it = item_index_.find(product_id);
+  if (it == item_index_.end()) return;
+  if (auto& f = facts_[static_cast<size_t>(it->second)]) f->in_stock = in_stock;
+}
+
+void Graph::Merge(const std::string& guest, const std::string& user) {
+  std::unique_lock lock(mu_);
+  auto g = user_index_.find(guest);
+  if (g == user_index_.end() || guest == user) return;
+  auto [u, added] = user_index_.emplace(user, static_cast<int32_t>(by_user_.size()));
+  if (added) by_user_.emplace_back();
+  std::vector<Interaction>& from = by_user_[static_cast<size_t>(g->second)];
+  std::vector<Interaction>& to = by_user_[static_cast<size_t>(u->second)];
+  for (Interaction x : from) {
+    x.user = u->second;
+    to.push_back(x);
+  }
+  std::stable_sort(to.begin(), to.end(),
+                   [](const Interaction& a, const Interaction& b) { return a.at_ms < b.at_ms; });
+  from.clear();
+}
+
+History Graph::HistoryOf(const std::string& subject, double half_life_days) const {
+  std::shared_lock lock(mu_);
+  auto u = user_index_.find(subject);
+  if (u == user_index_.end()) return {};
+  const std::vector<Interaction>& rows = by_user_[static_cast<size_t>(u->second)];
+  std::vector<Interaction> copy(rows.begin(), rows.end());
+  for (Interaction& x : copy) x.user = 0;
+  lock.unlock();
+  std::vector<History> h = Histories(copy, 1, half_life_days);
+  return std::move(h.front());
+}
+
+std::vector<int32_t> Graph::RecentItems(const std::string& subject, size_t recent) const {
+  std::shared_lock lock(mu_);
+  std::vector<int32_t> out;
+  auto u = user_index_.find(subject);
+  if (u == user_index_.end()) return out;
+  const std::vector<Interaction>& rows = by_user_[static_cast<size_t>(u->second)];
+  for (auto it = rows.rbegin(); it != rows.rend() && out.size() < recent; ++it)
+    if (std::find(out.begin(), out.end(), it->item) == out.end()) out.push_back(it->item);
+  return out;
+}
+
+GraphSnapshot Graph::Snapshot() const {
+  std::shared_lock lock(mu_);
+  GraphSnapshot s;
+  s.users = static_cast<int32_t>(by_user_.size());
+  s.items = static_cast<int32_t>(item_ids_.size());
+  s.interactions = interactions_;
+  s.rows.reserve(interactions_);
+  for (const auto& rows : by_user_) s.rows.insert(s.rows.end(), rows.begin(), rows.end());
+  return s;
+}
+
+size_t Graph::interactions() const {
+  std::shared_lock lock(mu_);
+  return interactions_;
+}
+
+size_t Graph::users() const {
+  std::shared_lock lock(mu_);
+  return by_user_.size();
+}
+
+std::optional<int32_t> Graph::ItemIndex(const std::string& product_id) const {
+  std::shared_lock lock(mu_);
+  auto it = item_index_.find(product_id);
+  if (it == item_index_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<ItemFacts> Graph::Facts(int32_t item) const {
+  std::shared_lock lock(mu_);
+  if (item < 0 || static_cast<size_t>(item) >= facts_.size()) return std::nullopt;
+  return facts_[static_cast<size_t>(item)];
+}
+
+bool Graph::Showable(int32_t item) const {
+  std::shared_lock lock(mu_);
+  if (item < 0 || static_cast<size_t>(item) >= facts_.size()) return false;
+  const auto& f = facts_[static_cast<size_t>(item)];
+  return f && !f->deleted && f->in_stock;
+}
+
+}  // namespace emporium::recommend

@@ -1,0 +1,249 @@
+// The recommend module end to end in one runtime with behavior: catalog facts and behaviour
+// events in, GET /v1/recommendations out; a shopper's views change their list within a second;
+// out-of-stock items are never shown; the graph survives a restart; bad parameters are problems.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "platform/bus/bus.h"
+#include "platform/core/json.h"
+#include "platform/module/testing.h"
+#include "services/behavior/api.h"
+#include "services/catalog/api.h"
+#include "services/recommend/api.h"
+
+namespace emporium::recommend {
+namespace {
+
+using boost::json::object;
+using Steady = std::chrono::steady_clock;
+
+const char* const kCategories[] = {"Tents", "Lamps", "Boots", "Books"};
+
+std::string ProductId(int category, int n) {
+  return "p-" + std::to_string(category) + "-" + std::to_string(n);
+}
+
+class Env {
+ public:
+  explicit Env(std::filesystem::path dir = {})
+      : dir_("recommend", std::move(dir)),
+        rt_(dir_.path(), {behavior::Module(), Module()},
+            {"--log-level=warn", "--recommend-train-every=100ms", "--recommend-train-min-new=1"}) {}
+
+  Status Start() { return rt_.Start(); }
+
+  void Publish(std::string_view topic, const std::string& type, const std::string& key,
+               const std::string& data) {
+    auto bus = rt_.rt().Bus();
+    ASSERT_TRUE(bus.ok());
+    ASSERT_TRUE((*bus)->EnsureTopic(std::string(topic), 8).ok());
+    if (!producer_) producer_ = std::move((*bus)->NewProducer()).value();
+    ASSERT_TRUE(
+        producer_->Publish(std::string(topic), key, bus::MakeEvent("/emporium/catalog", type, key, data))
+            .ok());
+  }
+
+  void Catalog() {
+    for (int c = 0; c < 4; ++c) {
+      for (int n = 0; n < 10; ++n) {
+        const std::string id = ProductId(c, n);
+        object p{{"id", id},
+                 {"title", std::string(kCategories[c]) + " item " + std::to_string(n)},
+                 {"category", object{{"id", "c" + std::to_string(c)}, {"name", kCategories[c]}}},
+                 {"price", object{{"amount", 1000 + n}, {"currency", "EUR"}}},
+                 {"availability", object{{"in_stock", true}, {"available", 5}}}};
+        Publish(catalog::kProductTopic, "catalog.product.created", id, json::Dump(p));
+      }
+    }
+  }
+
+  http::Response Call(http::Method method, const std::string& target, const std::string& subject,
+                      const std::string& body = "") {
+    http::Request req = http::NewRequest(method, target, body);
+    req.remote_addr = "198.51.100.7";
+    req.headers.Set("User-Agent", "EmporiumTest/1.0");
+    if (!subject.empty()) {
+      auth::Principal p;
+      p.subject = subject;
+      p.guest = subject.starts_with("guest:");
+      p.roles = {"customer"};
+      p.client_id = "storefront";
+      req.principal = p;
+    }
+    return rt_.rt().Dispatch(req);
+  }
+
+  void View(const std::string& subject, const std::vector<std::string>& products) {
+    boost::json::array events;
+    for (const std::string& id : products) {
+      events.push_back(
+          object{{"id", "e-" + std::to_string(++event_)}, {"type", "product_view"}, {"product_id", id}});
+    }
+    auto r = Call(http::Method::kPost, "/v1/events", subject, json::Dump(object{{"events", events}}));
+    ASSERT_EQ(r.status, 202) << r.body;
+  }
+
+  object Recommend(const std::string& query, const std::string& subject = "") {
+    auto r = Call(http::Method::kGet, "/v1/recommendations?" + query, subject);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return ::emporium::testing::ParseObject(r.body);
+  }
+
+  // Shoppers who each view six products of one category: what "goes together" means here.
+  void Shoppers() {
+    for (int u = 0; u < 24; ++u) {
+      const int c = u % 4;
+      std::vector<std::string> ids;
+      for (int k = 0; k < 6; ++k) ids.push_back(ProductId(c, (u / 4 + k * 3) % 10));
+      View("user:shopper-" + std::to_string(u), ids);
+    }
+  }
+
+  // Waits until a model trained on at least `interactions` answers.
+  void WaitForModel(size_t interactions) {
+    const auto until = Steady::now() + std::chrono::seconds(20);
+    while (Steady::now() < until) {
+      object o = Recommend("placement=home");
+      const std::string model = ::emporium::testing::Str(o, "model");
+      const auto dash = model.rfind('-');
+      if (model.starts_with("recommend-") && std::stoul(model.substr(dash + 1)) >= interactions) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "no model trained on " << interactions << " interactions";
+  }
+
+  std::map<std::string, int> Categories(const object& o) {
+    std::map<std::string, int> out;
+    for (const auto& item : o.at("items").as_array()) {
+      const std::string id(item.at("product_id").as_string());
+      ++out[kCategories[id[2] - '0']];
+    }
+    return out;
+  }
+
+ private:
+  ::emporium::testing::DataDir dir_;
+  ::emporium::testing::TestRuntime rt_;
+  std::unique_ptr<bus::Producer> producer_;
+  int event_ = 0;
+};
+
+TEST(RecommendModule, ViewsChangeTheShoppersHomeWithinOneSecondAndSurviveARestart) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / ("recommend-" + std::to_string(::getpid()));
+  {
+    Env env(dir);
+    ASSERT_TRUE(env.Start().ok());
+    env.Catalog();
+    env.Shoppers();
+    env.WaitForModel(24 * 6);
+
+    object before = env.Recommend("placement=home&limit=6", "user:newcomer");
+    ASSERT_EQ(before.at("items").as_array().size(), 6u) << json::Dump(before);
+    for (const auto& item : before.at("items").as_array())
+      EXPECT_EQ(item.at("source").as_string(), "popularity")
+          << "a shopper without history gets popular items";
+    EXPECT_FALSE(before.at("degraded").as_bool());
+    EXPECT_FALSE(::emporium::testing::Str(before, "recommendation_id").empty());
+
+    const auto start = Steady::now();
+    env.View("user:newcomer", {ProductId(2, 0), ProductId(2, 3)});
+    bool changed = false;
+    object after;
+    while (Steady::now() - start < std::chrono::seconds(1)) {
+      after = env.Recommend("placement=home&limit=6", "user:newcomer");
+      if (env.Categories(after)["Boots"] >= 2 &&
+          after.at("items").as_array()[0].at("source").as_string() != "popularity") {
+        changed = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(changed) << "two boot views did not bring boots within 1 s: " << json::Dump(after);
+    RecordProperty(
+        "home_changed_ms",
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - start).count()));
+    bool explained = false;
+    for (const auto& item : after.at("items").as_array()) {
+      const std::string id(item.at("product_id").as_string());
+      EXPECT_NE(id, ProductId(2, 0)) << "what the shopper has is not recommended to them";
+      EXPECT_NE(id, ProductId(2, 3));
+      if (item.at("reason").as_string().starts_with("Because you viewed Boots item")) explained = true;
+    }
+    EXPECT_TRUE(explained) << json::Dump(after);
+    EXPECT_LE(env.Categories(after)["Boots"], 2)
+        << "at most a third of six (2) from one category while others are left";
+
+    // The product placement: what is viewed with a lamp is lamps.
+    object similar = env.Recommend("placement=product&product_id=" + ProductId(1, 4) + "&limit=2");
+    ASSERT_EQ(similar.at("items").as_array().size(), 2u) << json::Dump(similar);
+    EXPECT_EQ(env.Categories(similar)["Lamps"], 2) << json::Dump(similar);
+    EXPECT_TRUE(similar.at("items").as_array()[0].at("reason").as_string().starts_with(
+        "Often viewed with Lamps item 4"))
+        << json::Dump(similar);
+
+    // Out of stock: never shown.
+    env.Publish(catalog::kInventoryTopic, "inventory.changed", ProductId(1, 7),
+                R"({"product_id":")" + ProductId(1, 7) + R"(","available":0,"in_stock":false})");
+    const auto until = Steady::now() + std::chrono::seconds(5);
+    bool gone = false;
+    while (!gone && Steady::now() < until) {
+      gone = true;
+      object o = env.Recommend("placement=product&product_id=" + ProductId(1, 4) + "&limit=9");
+      for (const auto& item : o.at("items").as_array())
+        if (item.at("product_id").as_string() == ProductId(1, 7)) gone = false;
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(gone) << "an out-of-stock product is still recommended";
+  }
+  {
+    Env env(dir);
+    ASSERT_TRUE(env.Start().ok());
+    env.WaitForModel(24 * 6 + 2);
+    object o = env.Recommend("placement=home&limit=6", "user:newcomer");
+    EXPECT_GE(env.Categories(o)["Boots"], 2)
+        << "the newcomer's views survived the restart: " << json::Dump(o);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RecommendModule, GuestsAndAnonymousCallersGetListsAndBadParametersAreProblems) {
+  Env env;
+  ASSERT_TRUE(env.Start().ok());
+  object empty = env.Recommend("placement=home");
+  EXPECT_TRUE(empty.at("degraded").as_bool()) << "no model yet says so";
+  EXPECT_EQ(empty.at("items").as_array().size(), 0u);
+
+  env.Catalog();
+  env.Shoppers();
+  env.WaitForModel(24 * 6);
+  env.View("guest:g-1", {ProductId(3, 1)});
+  const auto until = Steady::now() + std::chrono::seconds(5);
+  object guest;
+  while (Steady::now() < until) {
+    guest = env.Recommend("placement=home&limit=3", "guest:g-1");
+    if (env.Categories(guest)["Books"] >= 2 &&
+        guest.at("items").as_array()[0].at("source").as_string() != "popularity")
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(env.Categories(guest)["Books"], 2) << json::Dump(guest);
+  EXPECT_EQ(env.Recommend("placement=home&limit=4").at("items").as_array().size(), 4u)
+      << "anonymous: popular";
+  object cart =
+      env.Recommend("placement=cart&product_id=" + ProductId(0, 2) + "," + ProductId(0, 5) + "&limit=3");
+  EXPECT_EQ(env.Categories(cart)["Tents"], 3) << json::Dump(cart);
+
+  for (const std::string q : {"placement=nope", "limit=0", "limit=51", "limit=x", "placement=product",
+                              "placement=product&product_id=a,b"}) {
+    auto r = env.Call(http::Method::kGet, "/v1/recommendations?" + q, "");
+    EXPECT_EQ(r.status, 400) << q;
+    EXPECT_EQ(r.headers.Get("Content-Type").value_or(""), "application/problem+json") << q;
+  }
+}
+
+}  // namespace
+}  // namespace emporium::recommend
