@@ -17,6 +17,7 @@
 #include "services/recommend/feed.h"
 #include "services/recommend/offline.h"
 #include "services/recommend/recommender.h"
+#include "services/recommend/simulated.h"
 
 namespace emporium::recommend {
 namespace {
@@ -175,7 +176,7 @@ int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
   const config::Config& c = rt.config();
   std::string file = c.Get("interactions");
   if (file.empty() && positional.size() == 1) file = positional[0];
-  if (file.empty()) {
+  if (file.empty() && c.Get("simulated").empty()) {
     std::cerr << "emporium eval recommend: --interactions FILE is required (a CSV: MovieLens ratings.csv, "
                  "or user,item[,weight][,timestamp])\n";
     return 2;
@@ -196,7 +197,14 @@ int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
   options.als.iterations = static_cast<int>(c.Int("als-iterations"));
   options.ease.lambda = Number(c, "ease-lambda");
   options.cooccur.neighbours = static_cast<size_t>(std::max<int64_t>(1, c.Int("cooccur-neighbours")));
-  Status s = RunOfflineEvalCommand(file, options, c.Bool("json"), std::cout);
+  Status s = Status::Ok();
+  if (!c.Get("simulated").empty()) {
+    SimulatedOptions sim{.offline = options};
+    sim.users = static_cast<size_t>(std::max<int64_t>(1, c.Int("users")));
+    s = RunSimulatedEvalCommand(c.Get("simulated"), sim, c.Bool("json"), std::cout);
+  } else {
+    s = RunOfflineEvalCommand(file, options, c.Bool("json"), std::cout);
+  }
   if (s.ok()) return 0;
   std::cerr << "emporium eval recommend: " << s.message() << "\n";
   return s.code() == Code::kNotFound || s.code() == Code::kInvalidArgument ? 2 : 1;
@@ -219,10 +227,17 @@ ModuleDef Module() {
       .make = [](Runtime& rt) { return std::make_unique<RecommendModule>(rt); },
       .commands = {Command{
           "eval recommend",
-          "NDCG, precision, recall, MAP at k and coverage of every recommendation generator on a file of "
-          "interactions (a seeded per-user split).",
+          "NDCG, precision, recall, MAP at k and coverage of every recommendation generator and the ranked "
+          "hybrid "
+          "on a file of interactions (a seeded per-user split), or on a simulation against its truth "
+          "(--simulated).",
           {{"interactions", Type::kString, "",
             "The interactions CSV (MovieLens ratings.csv, or user,item,...)."},
+           {"simulated", Type::kString, "",
+            "A directory of emporium simulate offline (history.jsonl, truth.json): train on the first 75 % "
+            "of its "
+            "period, score at the cut against the simulator's truth."},
+           {"users", Type::kInt, "1000", "--simulated: users scored at most."},
            {"k", Type::kInt, "10", "Rank cut-off."},
            {"seed", Type::kInt, "42", "Seed of the per-user 75/25 split."},
            {"generators", Type::kString, "", "Comma-separated generators to evaluate (default: all)."},

@@ -17,7 +17,9 @@ double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
-std::unique_ptr<Generator> Make(const std::string& name, const OfflineOptions& o) {
+}  // namespace
+
+std::unique_ptr<Generator> MakeGenerator(const std::string& name, const OfflineOptions& o) {
   if (name == "popularity") return MakePopularity();
   if (name == "cooccur") return MakeCooccur(o.cooccur);
   if (name == "als") return MakeAls(o.als);
@@ -25,8 +27,6 @@ std::unique_ptr<Generator> Make(const std::string& name, const OfflineOptions& o
   if (name == "walk") return MakeWalk(o.walk);
   return nullptr;
 }
-
-}  // namespace
 
 OfflineOptions DefaultOfflineOptions() {
   OfflineOptions o;
@@ -48,7 +48,7 @@ Result<OfflineResult> EvaluateOffline(const Interactions& data, const OfflineOpt
   std::vector<std::string> names = options.generators;
   if (names.empty()) names = {"popularity", "cooccur", "als", "ease", "walk"};
   for (const std::string& n : names)
-    if (!Make(n, options))
+    if (!MakeGenerator(n, options))
       return InvalidArgument("unknown generator '" + n + "' (popularity, cooccur, als, ease, walk)");
 
   const Split split = SplitPerUser(data, options.train_share, options.seed);
@@ -95,7 +95,7 @@ Result<OfflineResult> EvaluateOffline(const Interactions& data, const OfflineOpt
     result.generators.push_back(std::move(row));
   };
   for (const std::string& name : names) {
-    std::unique_ptr<Generator> g = Make(name, options);
+    std::unique_ptr<Generator> g = MakeGenerator(name, options);
     const auto fit_start = Clock::now();
     if (Status s = g->Fit(train); !s.ok()) return Status(s.code(), name + ": " + s.message());
     score(GeneratorResult{.name = name, .fit_seconds = Seconds(fit_start)},
@@ -103,10 +103,10 @@ Result<OfflineResult> EvaluateOffline(const Interactions& data, const OfflineOpt
   }
   if (options.with_hybrid) {
     const auto fit_start = Clock::now();
-    EMP_ASSIGN_OR_RETURN(auto hybrid,
-                         Hybrid::Fit(
-                             split.train, data.users(), data.items(), options.half_life_days, names,
-                             [&](const std::string& n) { return Make(n, options); }, options.hybrid));
+    EMP_ASSIGN_OR_RETURN(
+        auto hybrid, Hybrid::Fit(
+                         split.train, data.users(), data.items(), options.half_life_days, names,
+                         [&](const std::string& n) { return MakeGenerator(n, options); }, options.hybrid));
     result.hybrid_rows = hybrid->training_rows();
     result.hybrid_groups = hybrid->training_groups();
     score(GeneratorResult{.name = "hybrid", .fit_seconds = Seconds(fit_start)},

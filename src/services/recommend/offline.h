@@ -51,6 +51,10 @@ struct OfflineResult {
   std::vector<GeneratorResult> generators;
 };
 
+// A fresh generator by name (popularity, cooccur, als, ease, walk) with these options; null for
+// another name.
+std::unique_ptr<Generator> MakeGenerator(const std::string& name, const OfflineOptions& options);
+
 Result<OfflineResult> EvaluateOffline(const Interactions& data, const OfflineOptions& options);
 
 // Reads the file, evaluates, prints the table (or JSON).
