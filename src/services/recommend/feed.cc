@@ -175,21 +175,24 @@ Feed::~Feed() {
   Stop();
 }
 
-Result<std::unique_ptr<Feed>> Feed::Open(bus::Bus& bus, Graph& graph, std::filesystem::path log_file) {
+Result<size_t> Replay(const std::filesystem::path& log_file, Graph& graph) {
   size_t replayed = 0;
-  {
-    std::ifstream in(log_file);
-    std::string line;
-    while (std::getline(in, line)) {
-      auto f = ParseFactLine(line);
-      if (!f.ok()) {
-        if (in.peek() == EOF) break;  // a torn last line from a crash mid-append
-        return Status(f.status().code(), log_file.string() + ": " + f.status().message());
-      }
-      Apply(graph, *f);
-      ++replayed;
+  std::ifstream in(log_file);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto f = ParseFactLine(line);
+    if (!f.ok()) {
+      if (in.peek() == EOF) break;  // a torn last line from a crash mid-append
+      return Status(f.status().code(), log_file.string() + ": " + f.status().message());
     }
+    Apply(graph, *f);
+    ++replayed;
   }
+  return replayed;
+}
+
+Result<std::unique_ptr<Feed>> Feed::Open(bus::Bus& bus, Graph& graph, std::filesystem::path log_file) {
+  EMP_ASSIGN_OR_RETURN(const size_t replayed, Replay(log_file, graph));
   if (replayed > 0) {
     log::Info("recommend: graph replayed from its log",
               {{"lines", static_cast<int64_t>(replayed)},

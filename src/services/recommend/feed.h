@@ -38,6 +38,9 @@ Result<std::vector<Fact>> FactsOf(const bus::Event& event);
 std::string FactLine(const Fact& fact);
 Result<Fact> ParseFactLine(std::string_view line);
 void Apply(Graph& graph, const Fact& fact);
+// Replays a log into the graph (a torn last line is skipped); the lines applied. A missing file
+// is an empty log.
+Result<size_t> Replay(const std::filesystem::path& log_file, Graph& graph);
 
 class Feed {
  public:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <thread>
@@ -20,6 +21,19 @@ namespace emporium::recommend {
 namespace {
 
 constexpr double kDayMs = 86'400'000.0;
+
+// Little-endian fields of a saved generator.
+template <typename T>
+void Put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <typename T>
+bool Take(std::string_view& in, T* v) {
+  if (in.size() < sizeof(T)) return false;
+  std::memcpy(v, in.data(), sizeof(T));
+  in.remove_prefix(sizeof(T));
+  return true;
+}
 
 // Multi-threaded fill of rows [0, n): fn(begin, end) on contiguous chunks.
 template <typename Fn>
@@ -56,6 +70,20 @@ class Popularity final : public Generator {
   }
   std::vector<Scored> Recommend(const History&, size_t k, std::span<const int32_t> exclude) const override {
     return TopK(score_, k, exclude);
+  }
+  Result<std::string> Save() const override {
+    std::string out;
+    Put<uint64_t>(out, score_.size());
+    for (float v : score_) Put(out, v);
+    return out;
+  }
+  static Result<std::unique_ptr<Generator>> Load(std::string_view in) {
+    auto g = std::make_unique<Popularity>();
+    uint64_t n = 0;
+    if (!Take(in, &n) || in.size() != n * sizeof(float)) return InvalidArgument("damaged popularity model");
+    g->score_.resize(n);
+    for (float& v : g->score_) Take(in, &v);
+    return std::unique_ptr<Generator>(std::move(g));
   }
 
  private:
@@ -135,6 +163,38 @@ class Cooccur final : public Generator {
     return best;
   }
 
+  Result<std::string> Save() const override {
+    std::string out;
+    Put<int32_t>(out, items_);
+    for (const auto& list : neighbours_) {
+      Put<uint32_t>(out, static_cast<uint32_t>(list.size()));
+      for (const Scored& s : list) {
+        Put(out, s.item);
+        Put(out, s.score);
+      }
+    }
+    return out;
+  }
+  static Result<std::unique_ptr<Generator>> Load(std::string_view in) {
+    auto g = std::make_unique<Cooccur>(CooccurOptions{});
+    if (!Take(in, &g->items_) || g->items_ < 0) return InvalidArgument("damaged cooccur model");
+    g->neighbours_.resize(static_cast<size_t>(g->items_));
+    for (auto& list : g->neighbours_) {
+      uint32_t n = 0;
+      if (!Take(in, &n) || in.size() < static_cast<size_t>(n) * 8)
+        return InvalidArgument("damaged cooccur model");
+      list.resize(n);
+      for (Scored& s : list) {
+        Take(in, &s.item);
+        Take(in, &s.score);
+        if (s.item < 0 || s.item >= g->items_) return InvalidArgument("damaged cooccur model");
+      }
+    }
+    if (!in.empty()) return InvalidArgument("damaged cooccur model: trailing bytes");
+    g->options_.neighbours = 0;
+    return std::unique_ptr<Generator>(std::move(g));
+  }
+
  private:
   CooccurOptions options_;
   int32_t items_ = 0;
@@ -184,6 +244,14 @@ class Als final : public Generator {
       }
     }
     return best;
+  }
+
+  Result<std::string> Save() const override { return model_->Save(); }
+  static Result<std::unique_ptr<Generator>> Load(std::string_view in) {
+    EMP_ASSIGN_OR_RETURN(ml::AlsModel m, ml::AlsModel::Load(in));
+    auto g = std::make_unique<Als>(ml::AlsOptions{});
+    g->model_ = std::make_unique<ml::AlsModel>(std::move(m));
+    return std::unique_ptr<Generator>(std::move(g));
   }
 
  private:
@@ -380,6 +448,13 @@ Result<TrainingSet> MakeTrainingSet(const std::vector<Interaction>& rows, int32_
   EMP_ASSIGN_OR_RETURN(t.user_items, UserItemMatrix(rows, users, items));
   t.item_users = t.user_items.Transposed();
   return t;
+}
+
+Result<std::unique_ptr<Generator>> LoadGenerator(std::string_view name, std::string_view bytes) {
+  if (name == "popularity") return Popularity::Load(bytes);
+  if (name == "cooccur") return Cooccur::Load(bytes);
+  if (name == "als") return Als::Load(bytes);
+  return InvalidArgument("no saved form for generator '" + std::string(name) + "'");
 }
 
 std::unique_ptr<Generator> MakePopularity() {

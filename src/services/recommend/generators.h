@@ -66,7 +66,13 @@ class Generator {
   // The item of h that most explains recommending `item` ("because you viewed …"), when the
   // generator can tell (cooccur: the largest affinity × similarity; als: the most similar factors).
   virtual std::optional<int32_t> Because(const History&, int32_t) const { return std::nullopt; }
+  // The fitted state as bytes for a model artifact (popularity, cooccur, als; kUnimplemented for
+  // the others), and the inverse: LoadGenerator.
+  virtual Result<std::string> Save() const { return Unimplemented(std::string(name()) + " cannot be saved"); }
 };
+
+// A generator from Save's bytes; kInvalidArgument for damaged bytes or an unknown name.
+Result<std::unique_ptr<Generator>> LoadGenerator(std::string_view name, std::string_view bytes);
 
 struct CooccurOptions {
   size_t neighbours = 200;  // most similar items kept per item

@@ -1,6 +1,7 @@
 #include "services/recommend/graph.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
 
 namespace emporium::recommend {
@@ -47,9 +48,8 @@ void Graph::Add(const std::vector<LiveInteraction>& batch) {
   for (const LiveInteraction& x : batch) {
     auto [u, added] = user_index_.emplace(x.subject, static_cast<int32_t>(by_user_.size()));
     if (added) by_user_.emplace_back();
-    by_user_[static_cast<size_t>(u->second)].push_back(
-        Interaction{u->second, ItemLocked(x.product_id), SignalWeight(x.signal), x.at_ms});
-    ++interactions_;
+    by_user_[static_cast<size_t>(u->second)].push_back(rows_.size());
+    rows_.push_back(Interaction{u->second, ItemLocked(x.product_id), SignalWeight(x.signal), x.at_ms});
   }
 }
 
@@ -72,14 +72,14 @@ void Graph::Merge(const std::string& guest, const std::string& user) {
   if (g == user_index_.end() || guest == user) return;
   auto [u, added] = user_index_.emplace(user, static_cast<int32_t>(by_user_.size()));
   if (added) by_user_.emplace_back();
-  std::vector<Interaction>& from = by_user_[static_cast<size_t>(g->second)];
-  std::vector<Interaction>& to = by_user_[static_cast<size_t>(u->second)];
-  for (Interaction x : from) {
-    x.user = u->second;
-    to.push_back(x);
+  std::vector<size_t>& from = by_user_[static_cast<size_t>(g->second)];
+  std::vector<size_t>& to = by_user_[static_cast<size_t>(u->second)];
+  for (size_t at : from) {
+    rows_[at].user = u->second;
+    to.push_back(at);
   }
   std::stable_sort(to.begin(), to.end(),
-                   [](const Interaction& a, const Interaction& b) { return a.at_ms < b.at_ms; });
+                   [this](size_t a, size_t b) { return rows_[a].at_ms < rows_[b].at_ms; });
   from.clear();
 }
 
@@ -87,9 +87,11 @@ History Graph::HistoryOf(const std::string& subject, double half_life_days) cons
   std::shared_lock lock(mu_);
   auto u = user_index_.find(subject);
   if (u == user_index_.end()) return {};
-  const std::vector<Interaction>& rows = by_user_[static_cast<size_t>(u->second)];
-  std::vector<Interaction> copy(rows.begin(), rows.end());
-  for (Interaction& x : copy) x.user = 0;
+  std::vector<Interaction> copy;
+  for (size_t at : by_user_[static_cast<size_t>(u->second)]) {
+    copy.push_back(rows_[at]);
+    copy.back().user = 0;
+  }
   lock.unlock();
   std::vector<History> h = Histories(copy, 1, half_life_days);
   return std::move(h.front());
@@ -100,26 +102,36 @@ std::vector<int32_t> Graph::RecentItems(const std::string& subject, size_t recen
   std::vector<int32_t> out;
   auto u = user_index_.find(subject);
   if (u == user_index_.end()) return out;
-  const std::vector<Interaction>& rows = by_user_[static_cast<size_t>(u->second)];
+  const std::vector<size_t>& rows = by_user_[static_cast<size_t>(u->second)];
   for (auto it = rows.rbegin(); it != rows.rend() && out.size() < recent; ++it)
-    if (std::find(out.begin(), out.end(), it->item) == out.end()) out.push_back(it->item);
+    if (std::find(out.begin(), out.end(), rows_[*it].item) == out.end()) out.push_back(rows_[*it].item);
   return out;
 }
 
 GraphSnapshot Graph::Snapshot() const {
+  return Snapshot(SIZE_MAX);
+}
+
+GraphSnapshot Graph::Snapshot(size_t arrivals) const {
   std::shared_lock lock(mu_);
   GraphSnapshot s;
   s.users = static_cast<int32_t>(by_user_.size());
   s.items = static_cast<int32_t>(item_ids_.size());
-  s.interactions = interactions_;
-  s.rows.reserve(interactions_);
-  for (const auto& rows : by_user_) s.rows.insert(s.rows.end(), rows.begin(), rows.end());
+  s.item_ids = item_ids_;
+  s.interactions = std::min(arrivals, rows_.size());
+  s.rows.assign(rows_.begin(), rows_.begin() + static_cast<ptrdiff_t>(s.interactions));
   return s;
+}
+
+std::vector<Interaction> Graph::ArrivedSince(size_t from) const {
+  std::shared_lock lock(mu_);
+  if (from >= rows_.size()) return {};
+  return {rows_.begin() + static_cast<ptrdiff_t>(from), rows_.end()};
 }
 
 size_t Graph::interactions() const {
   std::shared_lock lock(mu_);
-  return interactions_;
+  return rows_.size();
 }
 
 size_t Graph::users() const {

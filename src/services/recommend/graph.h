@@ -42,11 +42,13 @@ struct ItemFacts {
   bool deleted = false;
 };
 
-// A consistent copy for training: rows over dense users and items, the ids behind them.
+// A consistent copy for training: the first `interactions` rows in arrival order, over dense
+// users and items (the item ids behind the indices alongside).
 struct GraphSnapshot {
   std::vector<Interaction> rows;
   int32_t users = 0, items = 0;
-  size_t interactions = 0;  // the graph's count when taken
+  std::vector<std::string> item_ids;
+  size_t interactions = 0;
 };
 
 class Graph {
@@ -62,7 +64,11 @@ class Graph {
   History HistoryOf(const std::string& subject, double half_life_days) const;
   std::vector<int32_t> RecentItems(const std::string& subject, size_t recent) const;
 
+  // Every interaction so far, or the first `arrivals` of them (fewer when there are fewer).
   GraphSnapshot Snapshot() const;
+  GraphSnapshot Snapshot(size_t arrivals) const;
+  // The interactions that arrived from `from` on.
+  std::vector<Interaction> ArrivedSince(size_t from) const;
   size_t interactions() const;
   size_t users() const;
 
@@ -77,9 +83,9 @@ class Graph {
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, int32_t> user_index_, item_index_;
   std::vector<std::string> item_ids_;
-  std::vector<std::optional<ItemFacts>> facts_;    // per item
-  std::vector<std::vector<Interaction>> by_user_;  // per user, arrival order
-  size_t interactions_ = 0;
+  std::vector<std::optional<ItemFacts>> facts_;  // per item
+  std::vector<Interaction> rows_;                // every interaction, arrival order
+  std::vector<std::vector<size_t>> by_user_;     // per user, positions in rows_ by time
 };
 
 }  // namespace emporium::recommend

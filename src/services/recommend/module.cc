@@ -12,9 +12,11 @@
 #include "platform/core/random.h"
 #include "platform/http/problem.h"
 #include "platform/log/log.h"
+#include "platform/ml/metrics/report.h"
 #include "platform/module/runtime.h"
 #include "services/recommend/api.h"
 #include "services/recommend/feed.h"
+#include "services/recommend/lifecycle.h"
 #include "services/recommend/offline.h"
 #include "services/recommend/recommender.h"
 #include "services/recommend/simulated.h"
@@ -85,6 +87,11 @@ class RecommendModule final : public emporium::Module {
   Status Start() override {
     EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
     EMP_ASSIGN_OR_RETURN(feed_, Feed::Open(*bus, graph_, Dir(rt_) / "log.jsonl"));
+    store_ = std::make_unique<ml::ModelStore>(rt_.data_dir() / "models", std::string(kModelName));
+    const auto poll =
+        std::chrono::milliseconds(std::max<int64_t>(rt_.config().Int("recommend-model-poll-ms"), 10));
+    watcher_ = std::make_unique<ml::Watcher>(*store_, poll, [this](const ml::Artifact& a) { Load(a); });
+    watcher_->Start();
     feed_->Start();
     trainer_ = std::jthread([this](std::stop_token stop) { TrainLoop(stop); });
     return rt_.router().Add(http::Method::kGet, "/v1/recommendations",
@@ -96,6 +103,8 @@ class RecommendModule final : public emporium::Module {
       trainer_.request_stop();
       trainer_.join();
     }
+    if (watcher_) watcher_->Stop();
+    watcher_.reset();
     if (feed_) feed_->Stop();
     feed_.reset();
   }
@@ -129,13 +138,29 @@ class RecommendModule final : public emporium::Module {
     return http::Response::Json(200, ResponseJson("rec_" + FastRandomHex(12), r.placement, rec));
   }
 
-  // Refits the models every recommend-train-every when the graph has grown by
-  // recommend-train-min-new interactions (and once at start when it has any).
+  // A version made CURRENT (by a training round here or a `promote recommend` command) replaces
+  // the models in use, unless it is what serves already.
+  void Load(const ml::Artifact& a) {
+    if (auto m = recommender_.models(); m && m->version == a.version) return;
+    auto models = LoadModels(*store_, a, graph_);
+    if (!models.ok()) {
+      log::Warn("recommend: models not loaded, the previous ones stay",
+                {{"version", a.version}, {"error", models.status().ToString()}});
+      return;
+    }
+    recommender_.Swap(*models);
+    log::Info("recommend: models loaded", {{"version", a.version}});
+  }
+
+  // A lifecycle round (lifecycle.h) every recommend-train-every when the graph has grown by
+  // recommend-train-min-new interactions since the last one (and once at start).
   void TrainLoop(std::stop_token stop) {
     const Millis every = rt_.config().Duration("recommend-train-every");
     const auto min_new =
         static_cast<size_t>(std::max<int64_t>(1, rt_.config().Int("recommend-train-min-new")));
-    size_t trained_on = 0;
+    LifecycleOptions options;
+    options.min_slice = static_cast<size_t>(std::max<int64_t>(1, rt_.config().Int("recommend-min-slice")));
+    size_t last_round = 0;
     bool first = true;
     for (;;) {
       if (!first) {
@@ -144,22 +169,27 @@ class RecommendModule final : public emporium::Module {
       }
       if (stop.stop_requested()) return;
       const size_t now = graph_.interactions();
-      if (now == 0 || (!first && now < trained_on + min_new)) {
-        first = false;
-        continue;
-      }
+      const bool due = first ? now > 0 : now >= last_round + min_new;
       first = false;
-      auto models = TrainModels(graph_.Snapshot(), DefaultModelOptions(), stop);
-      if (!models.ok()) {
-        if (models.status().code() != Code::kCancelled)
-          log::Warn("recommend: models not trained", {{"error", models.status().ToString()}});
+      if (!due) continue;
+      const std::shared_ptr<const Models> current = recommender_.models();
+      auto round = TrainRound(graph_, *store_, current.get(), options, stop);
+      if (!round.ok()) {
+        if (round.status().code() != Code::kCancelled)
+          log::Warn("recommend: training round failed", {{"error", round.status().ToString()}});
         continue;
       }
-      trained_on = (*models)->interactions;
-      recommender_.Swap(*models);
-      log::Info("recommend: models trained", {{"version", (*models)->version},
-                                              {"interactions", static_cast<int64_t>(trained_on)},
-                                              {"seconds", (*models)->seconds}});
+      if (!round->trained) continue;
+      last_round = now;
+      log::Info("recommend: models trained",
+                {{"version", round->candidate->version},
+                 {"promoted", round->promoted},
+                 {"why", round->why},
+                 {"interactions", static_cast<int64_t>(round->candidate->interactions)},
+                 {"candidate_ndcg", round->candidate_score.ndcg},
+                 {"current_ndcg", round->current_score.ndcg},
+                 {"seconds", round->candidate->seconds}});
+      if (round->promoted) recommender_.Swap(round->candidate);
     }
   }
 
@@ -167,10 +197,75 @@ class RecommendModule final : public emporium::Module {
   Graph graph_;
   Recommender recommender_;
   std::unique_ptr<Feed> feed_;
+  std::unique_ptr<ml::ModelStore> store_;
+  std::unique_ptr<ml::Watcher> watcher_;
   std::mutex mu_;
   std::condition_variable_any cv_;
   std::jthread trainer_;
 };
+
+// A lifecycle round on this data directory's log (the server must be stopped, or it trains
+// itself every recommend-train-every): the candidate, its score and the current model's on the
+// held-out slice, and whether it was promoted.
+int TrainCommand(Runtime& rt, const std::vector<std::string>&) {
+  Graph graph;
+  auto replayed = Replay(Dir(rt) / "log.jsonl", graph);
+  if (!replayed.ok()) {
+    std::cerr << "emporium train recommend: " << replayed.status().message() << "\n";
+    return 1;
+  }
+  if (graph.interactions() == 0) {
+    std::cerr << "emporium train recommend: no interactions in " << (Dir(rt) / "log.jsonl").string()
+              << " (the server logs what it consumes there)\n";
+    return 2;
+  }
+  ml::ModelStore store(rt.data_dir() / "models", std::string(kModelName));
+  std::shared_ptr<Models> current;
+  if (auto a = store.Current(); a.ok()) {
+    auto m = LoadModels(store, *a, graph);
+    if (m.ok()) current = *m;
+  }
+  LifecycleOptions options;
+  options.min_slice = static_cast<size_t>(std::max<int64_t>(1, rt.config().Int("recommend-min-slice")));
+  auto r = TrainRound(graph, store, current.get(), options);
+  if (!r.ok()) {
+    std::cerr << "emporium train recommend: " << r.status().message() << "\n";
+    return 1;
+  }
+  ml::Report report("train recommend", r->why);
+  report.AddNote("interactions", std::to_string(graph.interactions()));
+  if (r->trained)
+    report.AddNote("version", r->candidate->version + (r->promoted ? " (promoted)" : " (staged)"));
+  if (current) report.AddNote("current", current->version);
+  report.SetColumns({"slice users", "NDCG@10", "R@10"});
+  if (r->trained && current) {
+    report.AddRow("candidate", {static_cast<double>(r->candidate_score.users), r->candidate_score.ndcg,
+                                r->candidate_score.recall});
+    report.AddRow("current", {static_cast<double>(r->current_score.users), r->current_score.ndcg,
+                              r->current_score.recall});
+  }
+  report.Print(std::cout, rt.config().Bool("json"));
+  return 0;
+}
+
+// Makes a published version current: a running server swaps it in within recommend-model-poll-ms.
+int PromoteCommand(Runtime& rt, const std::vector<std::string>&) {
+  ml::ModelStore store(rt.data_dir() / "models", std::string(kModelName));
+  const std::string version = rt.config().Get("version");
+  if (version.empty()) {
+    auto current = store.Current();
+    for (const std::string& v : store.Versions())
+      std::cout << v << (current.ok() && current->version == v ? "  (current)" : "") << "\n";
+    return 0;
+  }
+  auto a = store.Promote(version);
+  if (!a.ok()) {
+    std::cerr << "emporium promote recommend: " << a.status().message() << "\n";
+    return 2;
+  }
+  std::cout << "recommend: " << a->version << " is current\n";
+  return 0;
+}
 
 int EvalCommand(Runtime& rt, const std::vector<std::string>& positional) {
   const config::Config& c = rt.config();
@@ -223,37 +318,55 @@ ModuleDef Module() {
       .keys = {{"recommend-train-every", Type::kDuration, "1m",
                 "How often recommend refits its models (when the graph grew)."},
                {"recommend-train-min-new", Type::kInt, "100",
-                "New interactions since the last fit that make recommend refit its models."}},
+                "New interactions since the last round that make recommend train a candidate."},
+               {"recommend-min-slice", Type::kInt, "50",
+                "Fewest newest interactions held back to judge a candidate against the current model."},
+               {"recommend-model-poll-ms", Type::kInt, "5000",
+                "How often recommend looks for a newly promoted model in <data-dir>/models/recommend."}},
       .make = [](Runtime& rt) { return std::make_unique<RecommendModule>(rt); },
-      .commands = {Command{
-          "eval recommend",
-          "NDCG, precision, recall, MAP at k and coverage of every recommendation generator and the ranked "
-          "hybrid "
-          "on a file of interactions (a seeded per-user split), or on a simulation against its truth "
-          "(--simulated).",
-          {{"interactions", Type::kString, "",
-            "The interactions CSV (MovieLens ratings.csv, or user,item,...)."},
-           {"simulated", Type::kString, "",
-            "A directory of emporium simulate offline (history.jsonl, truth.json): train on the first 75 % "
-            "of its "
-            "period, score at the cut against the simulator's truth."},
-           {"users", Type::kInt, "1000", "--simulated: users scored at most."},
-           {"k", Type::kInt, "10", "Rank cut-off."},
-           {"seed", Type::kInt, "42", "Seed of the per-user 75/25 split."},
-           {"generators", Type::kString, "", "Comma-separated generators to evaluate (default: all)."},
-           {"half-life-days", Type::kString, Text(d.half_life_days),
-            "Half-life of a user's affinities (0: no decay).", NonNegative},
-           {"als-factors", Type::kInt, std::to_string(d.als.factors), "ALS latent factors."},
-           {"als-alpha", Type::kString, Text(d.als.alpha), "ALS confidence slope: c = 1 + alpha * weight.",
-            NonNegative},
-           {"als-regularization", Type::kString, Text(d.als.regularization), "ALS L2 regularisation.",
-            NonNegative},
-           {"als-iterations", Type::kInt, std::to_string(d.als.iterations), "ALS iterations."},
-           {"ease-lambda", Type::kString, Text(d.ease.lambda), "EASE L2 regularisation.", NonNegative},
-           {"cooccur-neighbours", Type::kInt, std::to_string(d.cooccur.neighbours),
-            "Most similar items cooccur keeps per item."},
-           {"json", Type::kBool, "false", "Print the table as JSON."}},
-          EvalCommand}},
+      .commands =
+          {Command{
+               "eval recommend",
+               "NDCG, precision, recall, MAP at k and coverage of every recommendation generator and the "
+               "ranked "
+               "hybrid "
+               "on a file of interactions (a seeded per-user split), or on a simulation against its truth "
+               "(--simulated).",
+               {{"interactions", Type::kString, "",
+                 "The interactions CSV (MovieLens ratings.csv, or user,item,...)."},
+                {"simulated", Type::kString, "",
+                 "A directory of emporium simulate offline (history.jsonl, truth.json): train on the first "
+                 "75 % "
+                 "of its "
+                 "period, score at the cut against the simulator's truth."},
+                {"users", Type::kInt, "1000", "--simulated: users scored at most."},
+                {"k", Type::kInt, "10", "Rank cut-off."},
+                {"seed", Type::kInt, "42", "Seed of the per-user 75/25 split."},
+                {"generators", Type::kString, "", "Comma-separated generators to evaluate (default: all)."},
+                {"half-life-days", Type::kString, Text(d.half_life_days),
+                 "Half-life of a user's affinities (0: no decay).", NonNegative},
+                {"als-factors", Type::kInt, std::to_string(d.als.factors), "ALS latent factors."},
+                {"als-alpha", Type::kString, Text(d.als.alpha),
+                 "ALS confidence slope: c = 1 + alpha * weight.", NonNegative},
+                {"als-regularization", Type::kString, Text(d.als.regularization), "ALS L2 regularisation.",
+                 NonNegative},
+                {"als-iterations", Type::kInt, std::to_string(d.als.iterations), "ALS iterations."},
+                {"ease-lambda", Type::kString, Text(d.ease.lambda), "EASE L2 regularisation.", NonNegative},
+                {"cooccur-neighbours", Type::kInt, std::to_string(d.cooccur.neighbours),
+                 "Most similar items cooccur keeps per item."},
+                {"json", Type::kBool, "false", "Print the table as JSON."}},
+               EvalCommand},
+           Command{"train recommend",
+                   "A lifecycle round on this data directory's log (server stopped): fit a candidate, "
+                   "score it and the current model on the newest interactions, promote it if better.",
+                   {{"json", Type::kBool, "false", "Print the result as JSON."}},
+                   TrainCommand},
+           Command{
+               "promote recommend",
+               "Make a published recommend model version current (a running server swaps it in); "
+               "without --version, list the versions.",
+               {{"version", Type::kString, "", "The version to make current (an older one: a rollback)."}},
+               PromoteCommand}},
   };
 }
 

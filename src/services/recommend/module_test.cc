@@ -3,13 +3,18 @@
 // out-of-stock items are never shown; the graph survives a restart; bad parameters are problems.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "platform/bus/bus.h"
 #include "platform/core/json.h"
+#include "platform/ml/registry/registry.h"
 #include "platform/module/testing.h"
 #include "services/behavior/api.h"
 #include "services/catalog/api.h"
@@ -32,7 +37,8 @@ class Env {
   explicit Env(std::filesystem::path dir = {})
       : dir_("recommend", std::move(dir)),
         rt_(dir_.path(), {behavior::Module(), Module()},
-            {"--log-level=warn", "--recommend-train-every=100ms", "--recommend-train-min-new=1"}) {}
+            {"--log-level=warn", "--recommend-train-every=100ms", "--recommend-train-min-new=1",
+             "--recommend-min-slice=5", "--recommend-model-poll-ms=20"}) {}
 
   Status Start() { return rt_.Start(); }
 
@@ -103,17 +109,32 @@ class Env {
     }
   }
 
-  // Waits until a model trained on at least `interactions` answers.
-  void WaitForModel(size_t interactions) {
+  // The registry's current version and how many interactions it was fitted on.
+  std::pair<std::string, int64_t> Current() {
+    ml::ModelStore store(dir_.path() / "models", "recommend");
+    auto a = store.Current();
+    if (!a.ok()) return {"", 0};
+    auto metrics = store.Read(*a, "metrics.json");
+    if (!metrics.ok()) return {"", 0};
+    return {a->version, ::emporium::testing::ParseObject(*metrics).at("interactions").as_int64()};
+  }
+
+  // Waits until the current model was fitted on at least `interactions` and answers requests.
+  std::string WaitForModel(int64_t interactions) {
     const auto until = Steady::now() + std::chrono::seconds(20);
     while (Steady::now() < until) {
-      object o = Recommend("placement=home");
-      const std::string model = ::emporium::testing::Str(o, "model");
-      const auto dash = model.rfind('-');
-      if (model.starts_with("recommend-") && std::stoul(model.substr(dash + 1)) >= interactions) return;
+      auto [version, fitted] = Current();
+      if (!version.empty() && fitted >= interactions &&
+          ::emporium::testing::Str(Recommend("placement=home"), "model") == version)
+        return version;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    FAIL() << "no model trained on " << interactions << " interactions";
+    ADD_FAILURE() << "no model fitted on " << interactions << " interactions serves";
+    return "";
+  }
+
+  std::string RunCommand(const std::string& words, std::vector<std::string> args) {
+    return rt_.RunCommand(words, std::move(args));
   }
 
   std::map<std::string, int> Categories(const object& o) {
@@ -139,7 +160,7 @@ TEST(RecommendModule, ViewsChangeTheShoppersHomeWithinOneSecondAndSurviveARestar
     ASSERT_TRUE(env.Start().ok());
     env.Catalog();
     env.Shoppers();
-    env.WaitForModel(24 * 6);
+    env.WaitForModel(120);
 
     object before = env.Recommend("placement=home&limit=6", "user:newcomer");
     ASSERT_EQ(before.at("items").as_array().size(), 6u) << json::Dump(before);
@@ -202,7 +223,7 @@ TEST(RecommendModule, ViewsChangeTheShoppersHomeWithinOneSecondAndSurviveARestar
   {
     Env env(dir);
     ASSERT_TRUE(env.Start().ok());
-    env.WaitForModel(24 * 6 + 2);
+    env.WaitForModel(120);
     object o = env.Recommend("placement=home&limit=6", "user:newcomer");
     EXPECT_GE(env.Categories(o)["Boots"], 2)
         << "the newcomer's views survived the restart: " << json::Dump(o);
@@ -219,7 +240,7 @@ TEST(RecommendModule, GuestsAndAnonymousCallersGetListsAndBadParametersAreProble
 
   env.Catalog();
   env.Shoppers();
-  env.WaitForModel(24 * 6);
+  env.WaitForModel(120);
   env.View("guest:g-1", {ProductId(3, 1)});
   const auto until = Steady::now() + std::chrono::seconds(5);
   object guest;
@@ -243,6 +264,68 @@ TEST(RecommendModule, GuestsAndAnonymousCallersGetListsAndBadParametersAreProble
     EXPECT_EQ(r.status, 400) << q;
     EXPECT_EQ(r.headers.Get("Content-Type").value_or(""), "application/problem+json") << q;
   }
+}
+
+// A promoted model (here the version that is not current, by command: a promotion or a rollback)
+// replaces the one serving while requests keep coming, and not one of them fails.
+TEST(RecommendModule, APromotedModelServesWithoutAFailedRequest) {
+  Env env;
+  ASSERT_TRUE(env.Start().ok());
+  env.Catalog();
+  env.Shoppers();
+  ASSERT_FALSE(env.WaitForModel(120).empty());
+  env.Shoppers();  // as many again: the next round stages (and may promote) a second version
+  std::string newest, older;
+  const auto deadline = Steady::now() + std::chrono::seconds(20);
+  while (older.empty() && Steady::now() < deadline) {
+    std::istringstream versions(env.RunCommand("promote recommend", {}));
+    for (std::string line; std::getline(versions, line);) {
+      if (line.ends_with("(current)")) {
+        newest = line.substr(0, line.find(' '));
+      } else if (!line.empty()) {
+        older = line;
+      }
+    }
+    if (older.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(older.empty()) << "a second version was published";
+  while (::emporium::testing::Str(env.Recommend("placement=home"), "model") != newest &&
+         Steady::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> requests{0}, failures{0};
+  std::mutex seen_mu;
+  std::set<std::string> seen;
+  std::thread load([&] {
+    while (!stop) {
+      auto r = env.Call(http::Method::kGet, "/v1/recommendations?placement=home&limit=5", "user:shopper-1");
+      ++requests;
+      if (r.status != 200) {
+        ++failures;
+        continue;
+      }
+      std::lock_guard lock(seen_mu);
+      seen.insert(::emporium::testing::Str(::emporium::testing::ParseObject(r.body), "model"));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_NE(env.RunCommand("promote recommend", {"--version=" + older}).find("is current"),
+            std::string::npos);
+  const auto until = Steady::now() + std::chrono::seconds(5);
+  bool switched = false;
+  while (!switched && Steady::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    switched = ::emporium::testing::Str(env.Recommend("placement=home"), "model") == older;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  stop = true;
+  load.join();
+  EXPECT_TRUE(switched) << "the promoted version did not replace " << newest;
+  EXPECT_GT(requests.load(), 20);
+  EXPECT_EQ(failures.load(), 0);
+  std::lock_guard lock(seen_mu);
+  EXPECT_TRUE(seen.count(newest) && seen.count(older)) << "requests were answered by both models";
 }
 
 }  // namespace

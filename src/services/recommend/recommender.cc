@@ -55,13 +55,14 @@ ModelOptions DefaultModelOptions() {
   return o;
 }
 
-Result<std::shared_ptr<const Models>> TrainModels(const GraphSnapshot& snapshot, const ModelOptions& options,
-                                                  std::stop_token stop) {
+Result<std::shared_ptr<Models>> TrainModels(const GraphSnapshot& snapshot, const ModelOptions& options,
+                                            std::stop_token stop) {
   const auto start = std::chrono::steady_clock::now();
   EMP_ASSIGN_OR_RETURN(
       TrainingSet t, MakeTrainingSet(snapshot.rows, snapshot.users, snapshot.items, options.half_life_days));
   auto m = std::make_shared<Models>();
   m->items = snapshot.items;
+  m->item_ids = snapshot.item_ids;
   m->interactions = snapshot.interactions;
   m->popularity = MakePopularity();
   EMP_RETURN_IF_ERROR(m->popularity->Fit(t));
@@ -77,7 +78,7 @@ Result<std::shared_ptr<const Models>> TrainModels(const GraphSnapshot& snapshot,
   m->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   m->version = "recommend-" + std::to_string(UnixMillis(SystemClock::Get().WallNow())) + "-" +
                std::to_string(snapshot.interactions);
-  return std::shared_ptr<const Models>(std::move(m));
+  return m;
 }
 
 Recommendations Recommender::Recommend(const RecommendRequest& request) const {

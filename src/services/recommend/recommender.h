@@ -65,16 +65,17 @@ ModelOptions DefaultModelOptions();
 
 // Generators fitted on one snapshot; immutable.
 struct Models {
-  std::string version;
+  std::string version;  // the registry's version once published
   int32_t items = 0;
+  std::vector<std::string> item_ids;  // of the graph's indices 0..items-1 when fitted
   std::unique_ptr<Generator> popularity, cooccur, als;
   size_t interactions = 0;
   double seconds = 0;
 };
 
 // Fits the models (kCancelled when stop is requested between generators or ALS iterations).
-Result<std::shared_ptr<const Models>> TrainModels(const GraphSnapshot& snapshot, const ModelOptions& options,
-                                                  std::stop_token stop = {});
+Result<std::shared_ptr<Models>> TrainModels(const GraphSnapshot& snapshot, const ModelOptions& options,
+                                            std::stop_token stop = {});
 
 class Recommender {
  public:

@@ -41,6 +41,19 @@ ModelStore::ModelStore(fs::path root, std::string name)
 
 Result<Artifact> ModelStore::Publish(const std::map<std::string, std::string>& files,
                                      std::string_view metrics_json) const {
+  EMP_ASSIGN_OR_RETURN(Artifact a, Stage(files, metrics_json));
+  return Promote(a.version);
+}
+
+Result<Artifact> ModelStore::Promote(std::string_view version) const {
+  if (!PlainName(version) || !fs::is_directory(dir_ / version))
+    return NotFound("no " + name_ + " model version '" + std::string(version) + "' in " + dir_.string());
+  EMP_RETURN_IF_ERROR(fileutil::WriteFileAtomic((dir_ / kCurrent).string(), std::string(version) + "\n"));
+  return Artifact{std::string(version), dir_ / version};
+}
+
+Result<Artifact> ModelStore::Stage(const std::map<std::string, std::string>& files,
+                                   std::string_view metrics_json) const {
   for (const auto& [file, bytes] : files) {
     if (!PlainName(file) || file == "metrics.json") {
       return InvalidArgument("artifact file name '" + file + "' is not allowed");
@@ -62,7 +75,6 @@ Result<Artifact> ModelStore::Publish(const std::map<std::string, std::string>& f
   }
   EMP_RETURN_IF_ERROR(fileutil::WriteFileAtomic((a.dir / "metrics.json").string(), metrics_json));
   EMP_RETURN_IF_ERROR(fileutil::SyncDir(a.dir.string()));
-  EMP_RETURN_IF_ERROR(fileutil::WriteFileAtomic((dir_ / kCurrent).string(), a.version + "\n"));
   return a;
 }
 

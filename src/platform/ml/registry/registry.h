@@ -41,6 +41,12 @@ class ModelStore {
   // into a new version and makes it current. Returns the artifact.
   Result<Artifact> Publish(const std::map<std::string, std::string>& files,
                            std::string_view metrics_json) const;
+  // The same without making it current: a candidate that Promote may make current later.
+  Result<Artifact> Stage(const std::map<std::string, std::string>& files,
+                         std::string_view metrics_json) const;
+  // Makes a published version current (a newer candidate, or an older one: a rollback).
+  // kNotFound when there is no such version.
+  Result<Artifact> Promote(std::string_view version) const;
   // The version in use; kNotFound when none was published.
   Result<Artifact> Current() const;
   // One file of an artifact; kNotFound when it has no such file.

@@ -44,6 +44,21 @@ TEST_F(RegistryTest, PublishMakesTheNewVersionCurrentWithItsFilesAndMetrics) {
   EXPECT_EQ(store.Versions().size(), 2u);
 }
 
+TEST_F(RegistryTest, AStagedCandidateIsCurrentOnlyOncePromotedAndAnOlderOneCanComeBack) {
+  ModelStore store(root_, "recommend");
+  auto first = store.Publish({{"m", "one"}}, "{}");
+  ASSERT_TRUE(first.ok());
+  auto candidate = store.Stage({{"m", "two"}}, "{}");
+  ASSERT_TRUE(candidate.ok());
+  EXPECT_EQ(store.Current()->version, first->version) << "staging leaves the current model";
+  ASSERT_TRUE(store.Promote(candidate->version).ok());
+  EXPECT_EQ(store.Current()->version, candidate->version);
+  ASSERT_TRUE(store.Promote(first->version).ok()) << "a rollback";
+  EXPECT_EQ(*store.Read(*store.Current(), "m"), "one");
+  EXPECT_EQ(store.Promote("20990101T000000.000Z-abcdef").status().code(), Code::kNotFound);
+  EXPECT_EQ(store.Promote("../x").status().code(), Code::kNotFound);
+}
+
 TEST_F(RegistryTest, FileNamesThatEscapeTheVersionAreRejected) {
   ModelStore store(root_, "ranker");
   EXPECT_EQ(store.Publish({{"../x", "a"}}, "{}").status().code(), Code::kInvalidArgument);
