@@ -11,6 +11,7 @@
 #   7. behaviour events ingested per second in 20-event batches (behavior_bench)
 #   7. search queries/s and p99 at 10k and 50k generated products, keyword and hybrid + ranker (search_bench)
 #   8. sentence encoder vs sentence-transformers: cosine, sentences/s, tokens/s, query latency (encoder.sh)
+#   9. ALS seconds per iteration vs implicit (MovieLens, synthetic 100k×50k), Recommend p99 at 1000 req/s (recommend.sh)
 # Figures go to stdout and bench/out/results.jsonl. Bounded: every load run has a fixed duration.
 #   bench/run.sh BUILD_DIR
 set -euo pipefail
@@ -161,6 +162,9 @@ echo "   hybrid (query embedding + BM25 + vectors, fused, learned ranker) at 50k
 
 echo "== sentence encoder: ours vs sentence-transformers on the same 1,000 sentences (2 cores), single-query latency"
 bench/encoder.sh "$build" "$results" || echo "bench: the encoder bench failed (see above)" >&2
+
+echo "== recommendations: ALS s/iteration ours vs implicit (same matrices, 2 threads), Recommend open loop at 1000 req/s"
+bench/recommend.sh "$build" "$results" || echo "bench: the recommend bench failed (see above)" >&2
 
 echo
 echo "== summary (bench/out/results.jsonl)"
