@@ -136,7 +136,8 @@ ModuleDef Module() {
                "/v1/orders=order,/v1/admin/orders=order,/v1/admin/fraud=order,"
                "/v1/internal/shipments=fulfillment,/v1/webhooks/carriers=fulfillment,"
                "/v1/payments=payment,/v1/internal/payments=payment,/v1/admin/payments=payment,"
-               "/v1/webhooks/payments=payment,/v1/events=behavior,/v1/recommendations=recommend",
+               "/v1/webhooks/payments=payment,/v1/events=behavior,/v1/recommendations=recommend,"
+               "/v1/admin/recommendations=recommend,/v1/admin/models=info",
                "Path prefix=owning module; prefixes of modules named in --remote are proxied to them."},
               {"gateway-timeout", Type::kDuration, "10s", "Deadline of a proxied call."},
           },
