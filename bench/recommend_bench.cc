@@ -13,11 +13,12 @@
 // --mode=serve: a recommend::Graph with a synthetic catalog (categories, all in stock) and
 // synthetic interactions (Zipf items; every user favours two categories, so cooccur and ALS find
 // structure), the models of TrainModels(DefaultModelOptions()), then Recommender::Recommend for
-// random existing users (home, limit 10; 10% product pages) in an open loop: request i is due at
+// random existing users (home, limit 10; 10% product pages; --strategy fused, ranked or
+// popularity, reported as the strategy that served) in an open loop: request i is due at
 // start + i / rate, two workers take the requests in order, and latency counts from the due time,
 // so time spent queued behind a slow request is measured (no coordinated omission).
-//   {"bench":"recommend_serve","items":..,"users":..,"rate":..,"achieved_rps":..,"p50_ms":..,
-//    "p99_ms":..,"p999_ms":..,"max_ms":..,"train_s":..}
+//   {"bench":"recommend_serve","strategy":..,"items":..,"users":..,"rate":..,"achieved_rps":..,
+//    "p50_ms":..,"p99_ms":..,"p999_ms":..,"max_ms":..,"train_s":..,"ranker_s":..}
 // Before the load, --breakdown=N requests one at a time split Recommend's cost into its stages
 // ({"bench":"recommend_serve_breakdown",...}, mean microseconds); --latencies-out=CSV keeps every
 // request's latency and service time (-1: dropped) to see when the slow ones happened.
@@ -28,6 +29,7 @@
 //                   [--regularization=30] [--alpha=3] [--seed=42] [--write-matrix=PATH] [--label=S]
 //   recommend_bench --mode=serve [--items=50000] [--users=100000] [--interactions-per-user=20]
 //                   [--rate=1000] [--seconds=10] [--seed=42] [--breakdown=300] [--latencies-out=CSV]
+//                   [--strategy=fused]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -298,13 +300,14 @@ World Populate(Graph& graph, int32_t items, int32_t users, int per_user, uint64_
   return w;
 }
 
-std::vector<RecommendRequest> Requests(const World& w, size_t n, uint64_t seed) {
+std::vector<RecommendRequest> Requests(const World& w, size_t n, uint64_t seed, Strategy strategy) {
   Xoshiro256 rng(seed);
   const Zipf popular(static_cast<size_t>(w.items), 1.0);
   std::vector<RecommendRequest> out(n);
   for (RecommendRequest& r : out) {
     r.subject = UserId(static_cast<int32_t>(rng.Next() % static_cast<uint64_t>(w.users)));
     r.limit = 10;
+    r.strategy = strategy;
     if (rng.Next() % 10 == 0) {
       r.placement = Placement::kProduct;
       r.product_ids = {ItemId(w.item_of_rank[popular.Sample(rng)])};
@@ -314,11 +317,20 @@ std::vector<RecommendRequest> Requests(const World& w, size_t n, uint64_t seed) 
 }
 
 // Recommend's stages one request at a time (home placement): the history, each generator's 100
-// candidates, the whole call, and ALS's fold-in and top-k apart on `probe`; mean microseconds.
+// candidates, the whole call, and ALS's fold-in and top-k apart on `probe`; with a ranker also
+// popularity's 50, the ranker's candidate rows (all its generators) and the trees' scoring of
+// them; mean microseconds.
 void Breakdown(const Graph& graph, const Models& models, const ml::AlsModel& probe, const Recommender& rec,
                const std::vector<RecommendRequest>& requests, size_t samples) {
   if (!models.cooccur || !models.als) return;
   double history_us = 0, cooccur_us = 0, als_us = 0, foldin_us = 0, topk_us = 0, recommend_us = 0;
+  double popularity_us = 0, candidates_us = 0, score_us = 0;
+  std::vector<const Generator*> ranked;
+  if (models.ranker)
+    for (const std::string& name : models.ranker->generators())
+      ranked.push_back(name == "cooccur" ? models.cooccur.get()
+                       : name == "als"   ? models.als.get()
+                                         : models.popularity.get());
   size_t n = 0;
   const auto us = [](SteadyClock::time_point a, SteadyClock::time_point b) {
     return std::chrono::duration<double, std::micro>(b - a).count();
@@ -340,7 +352,18 @@ void Breakdown(const Graph& graph, const Models& models, const ml::AlsModel& pro
     if (!x.ok()) continue;
     const auto top = probe.TopK(*x, 100, h.items);
     const auto t6 = SteadyClock::now();
-    if (c.empty() || a.empty() || out.items.empty() || top.empty()) continue;
+    const auto p = models.popularity->Recommend(h, 50, h.items);
+    const auto t7 = SteadyClock::now();
+    CandidateRows rows;
+    if (models.ranker)
+      rows = Candidates(ranked, models.ranker->popularity(), h, models.ranker->candidates(), h.items);
+    const auto t8 = SteadyClock::now();
+    if (models.ranker && !models.ranker->Score(rows).ok()) continue;
+    const auto t9 = SteadyClock::now();
+    if (c.empty() || a.empty() || out.items.empty() || top.empty() || p.empty()) continue;
+    popularity_us += us(t6, t7);
+    candidates_us += us(t7, t8);
+    score_us += us(t8, t9);
     history_us += us(t0, t1);
     cooccur_us += us(t1, t2);
     als_us += us(t2, t3);
@@ -353,8 +376,10 @@ void Breakdown(const Graph& graph, const Models& models, const ml::AlsModel& pro
   const double k = static_cast<double>(n);
   std::printf(
       "{\"bench\":\"recommend_serve_breakdown\",\"samples\":%zu,\"history_us\":%.0f,\"cooccur_us\":%.0f,"
-      "\"als_us\":%.0f,\"als_foldin_us\":%.0f,\"als_topk_us\":%.0f,\"recommend_us\":%.0f,\"rest_us\":%.0f}\n",
-      n, history_us / k, cooccur_us / k, als_us / k, foldin_us / k, topk_us / k, recommend_us / k,
+      "\"als_us\":%.0f,\"als_foldin_us\":%.0f,\"als_topk_us\":%.0f,\"popularity_us\":%.0f,"
+      "\"ranker_candidates_us\":%.0f,\"ranker_score_us\":%.0f,\"recommend_us\":%.0f,\"rest_us\":%.0f}\n",
+      n, history_us / k, cooccur_us / k, als_us / k, foldin_us / k, topk_us / k, popularity_us / k,
+      candidates_us / k, score_us / k, recommend_us / k,
       (recommend_us - history_us - cooccur_us - als_us) / k);
   std::fflush(stdout);
 }
@@ -367,7 +392,12 @@ int RunServe(int argc, char** argv) {
   const double seconds = std::stod(Flag(argc, argv, "seconds", "10"));
   const uint64_t seed = std::stoull(Flag(argc, argv, "seed", "42"));
   const size_t breakdown = std::stoul(Flag(argc, argv, "breakdown", "300"));
+  const auto strategy = StrategyOf(Flag(argc, argv, "strategy", "fused"));
   constexpr int kWorkers = 2;
+  if (!strategy) {
+    std::fprintf(stderr, "recommend_bench: --strategy is fused, ranked or popularity\n");
+    return 2;
+  }
   if (items < kCategories || users < 1 || per_user < 1 || rate <= 0 || seconds <= 0) {
     std::fprintf(stderr, "recommend_bench: --items must be ≥ %d; users, rate and seconds > 0\n", kCategories);
     return 2;
@@ -389,7 +419,9 @@ int RunServe(int argc, char** argv) {
   rec.Swap(*models);
 
   const size_t total = static_cast<size_t>(std::llround(rate * seconds));
-  const std::vector<RecommendRequest> requests = Requests(world, total, seed + 1);
+  const std::vector<RecommendRequest> requests = Requests(world, total, seed + 1, *strategy);
+  // What serves them: kRanked is kFused when the models have no ranker.
+  const Strategy served = requests.empty() ? *strategy : rec.Recommend(requests.front()).strategy;
   if (breakdown > 0) {
     // ALS's two steps apart, on a model of the same shape (random factors: the cost is the same).
     const GraphSnapshot snapshot = graph.Snapshot();
@@ -452,14 +484,16 @@ int RunServe(int argc, char** argv) {
   const auto last = *std::max_element(finished.begin(), finished.end());
   const double elapsed = std::chrono::duration<double>(last - start).count();
   std::printf(
-      "{\"bench\":\"recommend_serve\",\"items\":%d,\"users\":%d,\"interactions\":%zu,\"rate\":%.0f,"
+      "{\"bench\":\"recommend_serve\",\"strategy\":\"%s\",\"items\":%d,\"users\":%d,\"interactions\":%zu,"
+      "\"rate\":%.0f,"
       "\"requests\":%zu,\"dropped\":%zu,\"short_lists\":%zu,\"achieved_rps\":%.0f,\"p50_ms\":%.2f,"
       "\"p99_ms\":%.2f,\"p999_ms\":%.2f,\"max_ms\":%.2f,\"service_p50_ms\":%.2f,\"service_p99_ms\":%.2f,"
-      "\"train_s\":%.1f,\"train_wall_s\":%.1f}\n",
-      items, users, graph.interactions(), rate, all.size(), dropped.load(), short_lists.load(),
-      elapsed > 0 ? static_cast<double>(all.size()) / elapsed : 0.0, bench::Percentile(all, 0.50),
-      bench::Percentile(all, 0.99), bench::Percentile(all, 0.999), all.empty() ? 0.0 : all.back(),
-      bench::Percentile(work, 0.50), bench::Percentile(work, 0.99), (*models)->seconds, train_wall_s);
+      "\"train_s\":%.1f,\"train_wall_s\":%.1f,\"ranker_s\":%.1f}\n",
+      std::string(StrategyName(served)).c_str(), items, users, graph.interactions(), rate, all.size(),
+      dropped.load(), short_lists.load(), elapsed > 0 ? static_cast<double>(all.size()) / elapsed : 0.0,
+      bench::Percentile(all, 0.50), bench::Percentile(all, 0.99), bench::Percentile(all, 0.999),
+      all.empty() ? 0.0 : all.back(), bench::Percentile(work, 0.50), bench::Percentile(work, 0.99),
+      (*models)->seconds, train_wall_s, (*models)->ranker_seconds);
   std::fflush(stdout);
   return dropped.load() == 0 && !all.empty() ? 0 : 1;
 }

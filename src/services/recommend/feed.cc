@@ -1,6 +1,7 @@
 #include "services/recommend/feed.h"
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <fstream>
 
 #include "platform/bus/loop.h"
@@ -9,8 +10,10 @@
 #include "platform/core/rfc3339.h"
 #include "platform/log/log.h"
 #include "services/behavior/api.h"
+#include "services/cart/api.h"
 #include "services/catalog/api.h"
 #include "services/order/api.h"
+#include "services/recommend/snapshot.h"
 
 namespace emporium::recommend {
 namespace {
@@ -50,6 +53,80 @@ Result<ItemFacts> ProductFacts(const object& o) {
   return f;
 }
 
+// A cart line's subject is the cart's owner as behaviour names shoppers: "user:<id>", "guest:<id>".
+Result<CartLine> CartLineOf(const bus::Event& e, const object& o) {
+  CartLine line{Str(o, "subject"), Str(o, "product_id"), 0};
+  const auto* q = o.if_contains("quantity");
+  if (line.subject.empty() || line.product_id.empty() || !q || !q->is_int64() || q->as_int64() < 0 ||
+      q->as_int64() > INT32_MAX)
+    return InvalidArgument(e.type + " without subject, product_id or quantity");
+  line.quantity = static_cast<int32_t>(q->as_int64());
+  return line;
+}
+
+struct Tail {
+  size_t lines = 0;
+  uint64_t end = 0;  // just after the last line applied
+};
+
+// The log's lines from byte `offset` on, applied. Every line was appended whole with its newline,
+// so one without it is torn (a crash mid-append; its events were not committed and come again).
+Result<Tail> ReplayFrom(const std::filesystem::path& log_file, uint64_t offset, Graph& graph) {
+  Tail tail{0, offset};
+  std::ifstream in(log_file, std::ios::binary);
+  if (!in) return tail;
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (in.eof()) break;  // no newline: torn
+    auto f = ParseFactLine(line);
+    if (!f.ok()) {
+      if (in.peek() == EOF) break;  // a torn last line from a crash mid-append
+      return Status(f.status().code(), log_file.string() + ": " + f.status().message());
+    }
+    Apply(graph, *f);
+    ++tail.lines;
+    tail.end += line.size() + 1;
+  }
+  return tail;
+}
+
+struct Restored {
+  Tail tail;
+  uint64_t log_size = 0;
+  std::optional<uint64_t> snapshot;  // the offset the loaded snapshot covers
+};
+
+Result<Restored> RestoreGraph(const std::filesystem::path& log_file, Graph& graph) {
+  Restored r;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(log_file, ec);
+  r.log_size = ec ? 0 : size;
+  const std::filesystem::path snapshot = SnapshotPath(log_file);
+  auto loaded = ReadSnapshot(snapshot, graph);
+  Status rejected = loaded.ok() ? Status::Ok() : loaded.status();
+  if (loaded.ok() && *loaded > r.log_size) {
+    rejected = FailedPrecondition("it covers " + std::to_string(*loaded) + " bytes of a log of " +
+                                  std::to_string(r.log_size));
+  } else if (loaded.ok() && *loaded > 0) {
+    // A snapshot ends after a whole line of its log; anything else is another log's.
+    std::ifstream in(log_file, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(*loaded - 1));
+    if (in.get() != '\n') rejected = FailedPrecondition("its offset is not at the end of a line of the log");
+  }
+  if (loaded.ok() && rejected.ok()) {
+    r.snapshot = *loaded;
+  } else {
+    graph.Clear();
+    if (rejected.code() != Code::kNotFound) {
+      log::Warn("recommend: graph snapshot ignored, replaying the whole log",
+                {{"file", snapshot.string()}, {"error", rejected.message()}});
+    }
+  }
+  EMP_ASSIGN_OR_RETURN(r.tail, ReplayFrom(log_file, r.snapshot.value_or(0), graph));
+  return r;
+}
+
 }  // namespace
 
 Result<std::vector<Fact>> FactsOf(const bus::Event& e) {
@@ -57,10 +134,19 @@ Result<std::vector<Fact>> FactsOf(const bus::Event& e) {
   const bool behaviour = e.type.rfind("behavior.", 0) == 0;
   const bool product = e.type == "catalog.product.created" || e.type == "catalog.product.updated" ||
                        e.type == "catalog.product.deleted";
-  if (!behaviour && !product && e.type != "inventory.changed" && e.type != "order.confirmed") return out;
+  // Only what a cart holds: adding to it is already behaviour's add_to_cart interaction.
+  const bool cart =
+      e.type == "cart.item_added" || e.type == "cart.item_updated" || e.type == "cart.item_removed";
+  if (!behaviour && !product && !cart && e.type != "inventory.changed" && e.type != "order.confirmed")
+    return out;
   EMP_ASSIGN_OR_RETURN(boost::json::value v, json::Parse(e.data));
   if (!v.is_object()) return InvalidArgument(e.type + " data is not an object");
   const object& o = v.as_object();
+  if (cart) {
+    EMP_ASSIGN_OR_RETURN(CartLine line, CartLineOf(e, o));
+    out.push_back(std::move(line));
+    return out;
+  }
   if (e.type == "behavior.guest_merged") {
     Merge m{Str(o, "guest_id"), Str(o, "user_id")};
     if (m.guest.empty() || m.user.empty()) return InvalidArgument("guest_merged without guest_id/user_id");
@@ -127,6 +213,8 @@ std::string FactLine(const Fact& fact) {
     o = {{"stock", s->product_id}, {"in_stock", s->in_stock}};
   } else if (const auto* m = std::get_if<Merge>(&fact)) {
     o = {{"merge", m->guest}, {"into", m->user}};
+  } else if (const auto* c = std::get_if<CartLine>(&fact)) {
+    o = {{"cart", c->subject}, {"p", c->product_id}, {"q", c->quantity}};
   }
   return json::Dump(o);
 }
@@ -153,6 +241,12 @@ Result<Fact> ParseFactLine(std::string_view line) {
   }
   if (o.contains("stock")) return Fact(Stock{Str(o, "stock"), flag("in_stock")});
   if (o.contains("merge")) return Fact(Merge{Str(o, "merge"), Str(o, "into")});
+  if (o.contains("cart")) {
+    const auto* q = o.if_contains("q");
+    if (!q || !q->is_int64() || q->as_int64() < 0 || q->as_int64() > INT32_MAX)
+      return InvalidArgument("cart line without quantity");
+    return Fact(CartLine{Str(o, "cart"), Str(o, "p"), static_cast<int32_t>(q->as_int64())});
+  }
   return InvalidArgument("unknown log line");
 }
 
@@ -165,50 +259,76 @@ void Apply(Graph& graph, const Fact& fact) {
     graph.SetStock(s->product_id, s->in_stock);
   } else if (const auto* m = std::get_if<Merge>(&fact)) {
     graph.Merge(m->guest, m->user);
+  } else if (const auto* c = std::get_if<CartLine>(&fact)) {
+    graph.SetCartQuantity(c->subject, c->product_id, c->quantity);
   }
 }
 
-Feed::Feed(Graph& graph, std::unique_ptr<bus::Consumer> consumer, std::filesystem::path log_file)
-    : graph_(graph), consumer_(std::move(consumer)), log_file_(std::move(log_file)) {}
+Feed::Feed(Graph& graph, std::unique_ptr<bus::Consumer> consumer, std::filesystem::path log_file,
+           FeedOptions options)
+    : graph_(graph),
+      consumer_(std::move(consumer)),
+      log_file_(std::move(log_file)),
+      options_(std::move(options)) {}
 
 Feed::~Feed() {
   Stop();
 }
 
 Result<size_t> Replay(const std::filesystem::path& log_file, Graph& graph) {
-  size_t replayed = 0;
-  std::ifstream in(log_file);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto f = ParseFactLine(line);
-    if (!f.ok()) {
-      if (in.peek() == EOF) break;  // a torn last line from a crash mid-append
-      return Status(f.status().code(), log_file.string() + ": " + f.status().message());
-    }
-    Apply(graph, *f);
-    ++replayed;
-  }
-  return replayed;
+  EMP_ASSIGN_OR_RETURN(const Tail tail, ReplayFrom(log_file, 0, graph));
+  return tail.lines;
 }
 
-Result<std::unique_ptr<Feed>> Feed::Open(bus::Bus& bus, Graph& graph, std::filesystem::path log_file) {
-  EMP_ASSIGN_OR_RETURN(const size_t replayed, Replay(log_file, graph));
-  if (replayed > 0) {
-    log::Info("recommend: graph replayed from its log",
-              {{"lines", static_cast<int64_t>(replayed)},
+std::filesystem::path SnapshotPath(const std::filesystem::path& log_file) {
+  return log_file.parent_path() / "graph.snapshot";
+}
+
+Result<size_t> Restore(const std::filesystem::path& log_file, Graph& graph) {
+  EMP_ASSIGN_OR_RETURN(const Restored r, RestoreGraph(log_file, graph));
+  return r.tail.lines;
+}
+
+Result<std::unique_ptr<Feed>> Feed::Open(bus::Bus& bus, Graph& graph, std::filesystem::path log_file,
+                                         FeedOptions options) {
+  const auto start = std::chrono::steady_clock::now();
+  EMP_ASSIGN_OR_RETURN(const Restored restored, RestoreGraph(log_file, graph));
+  if (restored.log_size > restored.tail.end) {
+    // Left as it is, the next append would continue the torn line and make it a malformed line in
+    // the middle of the log.
+    log::Warn("recommend: cutting a torn last line off the log",
+              {{"file", log_file.string()},
+               {"bytes", static_cast<int64_t>(restored.log_size - restored.tail.end)}});
+    std::error_code ec;
+    std::filesystem::resize_file(log_file, restored.tail.end, ec);
+    if (ec) return Internal("truncate " + log_file.string() + ": " + ec.message());
+  }
+  if (restored.snapshot || restored.tail.lines > 0) {
+    log::Info("recommend: graph restored",
+              {{"snapshot", restored.snapshot.has_value()},
+               {"lines", static_cast<int64_t>(restored.tail.lines)},
                {"users", static_cast<int64_t>(graph.users())},
-               {"interactions", static_cast<int64_t>(graph.interactions())}});
+               {"interactions", static_cast<int64_t>(graph.interactions())},
+               {"ms", static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - start)
+                                               .count())}});
   }
   EMP_RETURN_IF_ERROR(bus.EnsureTopic(std::string(behavior::kBehaviorTopic), behavior::kPartitions));
-  for (std::string_view topic : {order::kOrderTopic, catalog::kProductTopic, catalog::kInventoryTopic})
+  for (std::string_view topic :
+       {order::kOrderTopic, catalog::kProductTopic, catalog::kInventoryTopic, cart::kCartTopic})
     EMP_RETURN_IF_ERROR(bus.EnsureTopic(std::string(topic), kTopicPartitions));
-  EMP_ASSIGN_OR_RETURN(auto consumer, bus.Subscribe("recommend", {std::string(behavior::kBehaviorTopic),
-                                                                  std::string(order::kOrderTopic),
-                                                                  std::string(catalog::kProductTopic),
-                                                                  std::string(catalog::kInventoryTopic)}));
+  EMP_ASSIGN_OR_RETURN(
+      auto consumer,
+      bus.Subscribe("recommend", {std::string(behavior::kBehaviorTopic), std::string(order::kOrderTopic),
+                                  std::string(catalog::kProductTopic), std::string(catalog::kInventoryTopic),
+                                  std::string(cart::kCartTopic)}));
   std::filesystem::create_directories(log_file.parent_path());
-  auto feed = std::unique_ptr<Feed>(new Feed(graph, std::move(consumer), std::move(log_file)));
-  feed->replayed_ = replayed;
+  auto feed =
+      std::unique_ptr<Feed>(new Feed(graph, std::move(consumer), std::move(log_file), std::move(options)));
+  feed->replayed_ = restored.tail.lines;
+  feed->log_offset_ = restored.tail.end;
+  feed->snapshot_offset_ = restored.snapshot;
+  feed->since_snapshot_ = restored.tail.lines;
   return feed;
 }
 
@@ -229,11 +349,41 @@ Result<bool> Feed::RunOnce(Millis poll_timeout) {
   }
   std::string text;
   for (const Fact& f : batch) text += FactLine(f) + "\n";
-  if (!text.empty()) EMP_RETURN_IF_ERROR(fileutil::AppendFileSynced(log_file_.string(), text));
+  if (!text.empty()) {
+    if (Status st = fileutil::AppendFileSynced(log_file_.string(), text); !st.ok()) {
+      // What part of the batch got there would be a torn line under the next batch's first.
+      std::error_code ec;
+      std::filesystem::resize_file(log_file_, log_offset_, ec);
+      return st;
+    }
+    log_offset_ += text.size();
+    since_snapshot_ += batch.size();
+  }
   for (const Fact& f : batch) Apply(graph_, f);
   EMP_RETURN_IF_ERROR(bus::CommitLast(*consumer_, pending_));
+  if (options_.observer)
+    for (const bus::Record& r : pending_) options_.observer(r.event);
   pending_.clear();
+  if (options_.snapshot_every > 0 && since_snapshot_ >= options_.snapshot_every) WriteSnapshotNow();
   return true;
+}
+
+void Feed::WriteSnapshotNow() {
+  if (snapshot_offset_ == log_offset_ || (!snapshot_offset_ && log_offset_ == 0)) return;
+  const auto start = std::chrono::steady_clock::now();
+  since_snapshot_ = 0;
+  const std::filesystem::path path = SnapshotPath(log_file_);
+  if (Status st = WriteSnapshot(path, graph_, log_offset_); !st.ok()) {
+    log::Warn("recommend: graph snapshot not written", {{"file", path.string()}, {"error", st.message()}});
+    return;
+  }
+  snapshot_offset_ = log_offset_;
+  log::Info("recommend: graph snapshot written",
+            {{"offset", static_cast<int64_t>(log_offset_)},
+             {"interactions", static_cast<int64_t>(graph_.interactions())},
+             {"ms", static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::steady_clock::now() - start)
+                                             .count())}});
 }
 
 void Feed::Start() {
@@ -244,6 +394,7 @@ void Feed::Start() {
 void Feed::Stop() {
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
+  WriteSnapshotNow();
 }
 
 }  // namespace emporium::recommend

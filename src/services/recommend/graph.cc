@@ -68,8 +68,23 @@ void Graph::SetStock(const std::string& product_id, bool in_stock) {
 
 void Graph::Merge(const std::string& guest, const std::string& user) {
   std::unique_lock lock(mu_);
+  if (guest == user) return;
+  if (auto from = carts_.find(guest); from != carts_.end()) {
+    std::vector<CartEntry> lines = std::move(from->second);
+    carts_.erase(from);
+    std::vector<CartEntry>& to = carts_[user];
+    for (CartEntry& line : lines) {
+      auto same = std::find_if(to.begin(), to.end(),
+                               [&](const CartEntry& e) { return e.product_id == line.product_id; });
+      if (same != to.end()) {
+        same->quantity += line.quantity;
+      } else {
+        to.push_back(std::move(line));
+      }
+    }
+  }
   auto g = user_index_.find(guest);
-  if (g == user_index_.end() || guest == user) return;
+  if (g == user_index_.end()) return;
   auto [u, added] = user_index_.emplace(user, static_cast<int32_t>(by_user_.size()));
   if (added) by_user_.emplace_back();
   std::vector<size_t>& from = by_user_[static_cast<size_t>(g->second)];
@@ -81,6 +96,36 @@ void Graph::Merge(const std::string& guest, const std::string& user) {
   std::stable_sort(to.begin(), to.end(),
                    [this](size_t a, size_t b) { return rows_[a].at_ms < rows_[b].at_ms; });
   from.clear();
+}
+
+void Graph::SetCartQuantity(const std::string& subject, const std::string& product_id, int32_t quantity) {
+  std::unique_lock lock(mu_);
+  auto cart = carts_.find(subject);
+  if (quantity <= 0) {
+    if (cart == carts_.end()) return;
+    std::erase_if(cart->second, [&](const CartEntry& e) { return e.product_id == product_id; });
+    if (cart->second.empty()) carts_.erase(cart);
+    return;
+  }
+  if (cart == carts_.end()) cart = carts_.emplace(subject, std::vector<CartEntry>{}).first;
+  for (CartEntry& e : cart->second) {
+    if (e.product_id == product_id) {
+      e.quantity = quantity;
+      return;
+    }
+  }
+  cart->second.push_back(CartEntry{product_id, quantity});
+}
+
+void Graph::Clear() {
+  std::unique_lock lock(mu_);
+  user_index_.clear();
+  item_index_.clear();
+  item_ids_.clear();
+  facts_.clear();
+  rows_.clear();
+  by_user_.clear();
+  carts_.clear();
 }
 
 History Graph::HistoryOf(const std::string& subject, double half_life_days) const {
@@ -105,6 +150,16 @@ std::vector<int32_t> Graph::RecentItems(const std::string& subject, size_t recen
   const std::vector<size_t>& rows = by_user_[static_cast<size_t>(u->second)];
   for (auto it = rows.rbegin(); it != rows.rend() && out.size() < recent; ++it)
     if (std::find(out.begin(), out.end(), rows_[*it].item) == out.end()) out.push_back(rows_[*it].item);
+  return out;
+}
+
+std::vector<int32_t> Graph::CartOf(const std::string& subject) const {
+  std::shared_lock lock(mu_);
+  std::vector<int32_t> out;
+  auto cart = carts_.find(subject);
+  if (cart == carts_.end()) return out;
+  for (const CartEntry& e : cart->second)
+    if (auto it = item_index_.find(e.product_id); it != item_index_.end()) out.push_back(it->second);
   return out;
 }
 

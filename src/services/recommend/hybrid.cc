@@ -1,8 +1,11 @@
 #include "services/recommend/hybrid.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -19,7 +22,7 @@ std::vector<float> LogPopularity(const TrainingSet& t) {
 }
 
 Result<std::vector<std::unique_ptr<Generator>>> FitAll(const std::vector<std::string>& names,
-                                                       const Hybrid::Factory& make, const TrainingSet& t) {
+                                                       const GeneratorFactory& make, const TrainingSet& t) {
   std::vector<std::unique_ptr<Generator>> out;
   for (const std::string& n : names) {
     std::unique_ptr<Generator> g = make(n);
@@ -28,6 +31,33 @@ Result<std::vector<std::unique_ptr<Generator>>> FitAll(const std::vector<std::st
     out.push_back(std::move(g));
   }
   return out;
+}
+
+std::vector<const Generator*> Pointers(const std::vector<std::unique_ptr<Generator>>& generators) {
+  std::vector<const Generator*> out;
+  for (const auto& g : generators) out.push_back(g.get());
+  return out;
+}
+
+// Little-endian fields of a saved ranker.
+constexpr std::string_view kRankerMagic = "EMPRANK1";
+template <typename T>
+void Put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <typename T>
+bool Take(std::string_view& in, T* v) {
+  if (in.size() < sizeof(T)) return false;
+  std::memcpy(v, in.data(), sizeof(T));
+  in.remove_prefix(sizeof(T));
+  return true;
+}
+
+// A booster whose predictions run on the calling thread: Train's predict on its training
+// threads, which would be a thread team per request in serving.
+Result<std::unique_ptr<ml::Booster>> SingleThreaded(const ml::Booster& b) {
+  EMP_ASSIGN_OR_RETURN(std::string bytes, b.Save());
+  return ml::Booster::Load(bytes, 1);
 }
 
 }  // namespace
@@ -58,9 +88,8 @@ std::vector<std::string> HybridFeatureNames(const std::vector<std::string>& gene
   return out;
 }
 
-CandidateRows Candidates(const std::vector<std::unique_ptr<Generator>>& generators,
-                         std::span<const float> popularity, const History& h, size_t per_generator,
-                         std::span<const int32_t> exclude) {
+CandidateRows Candidates(std::span<const Generator* const> generators, std::span<const float> popularity,
+                         const History& h, size_t per_generator, std::span<const int32_t> exclude) {
   const size_t g_count = generators.size();
   const size_t cols = 2 * g_count + 3;
   CandidateRows out;
@@ -72,6 +101,7 @@ CandidateRows Candidates(const std::vector<std::unique_ptr<Generator>>& generato
       auto [it, added] = row_of.emplace(list[r].item, out.items.size());
       if (added) {
         out.items.push_back(list[r].item);
+        out.best.push_back(static_cast<uint8_t>(g));
         out.features.resize(out.features.size() + cols, kMissing);
         float* row = out.features.data() + it->second * cols;
         row[2 * g_count] = 0;
@@ -80,7 +110,9 @@ CandidateRows Candidates(const std::vector<std::unique_ptr<Generator>>& generato
         row[2 * g_count + 2] = std::log1p(static_cast<float>(h.items.size()));
       }
       float* row = out.features.data() + it->second * cols;
-      row[2 * g] = static_cast<float>(r + 1);
+      const auto rank = static_cast<float>(r + 1);
+      if (!added && rank < row[2 * out.best[it->second]]) out.best[it->second] = static_cast<uint8_t>(g);
+      row[2 * g] = rank;
       row[2 * g + 1] = best != 0 ? list[r].score / best : 0;
       row[2 * g_count] += 1;
     }
@@ -88,14 +120,18 @@ CandidateRows Candidates(const std::vector<std::unique_ptr<Generator>>& generato
   return out;
 }
 
-Result<std::unique_ptr<Hybrid>> Hybrid::Fit(const std::vector<Interaction>& rows, int32_t users,
-                                            int32_t items, double half_life_days,
-                                            const std::vector<std::string>& generators, const Factory& make,
-                                            const HybridOptions& options) {
+Result<std::unique_ptr<Ranker>> Ranker::Fit(const std::vector<Interaction>& rows, const TrainingSet& all,
+                                            double half_life_days, const std::vector<std::string>& generators,
+                                            const GeneratorFactory& make, const HybridOptions& options) {
   if (generators.empty()) return InvalidArgument("the hybrid needs at least one generator");
+  if (generators.size() > 255) return InvalidArgument("the hybrid takes at most 255 generators");
+  const int32_t users = all.users;
   const Split inner = SplitPerUser(rows, users, options.inner_share, options.seed);
-  EMP_ASSIGN_OR_RETURN(TrainingSet inner_set, MakeTrainingSet(inner.train, users, items, half_life_days));
+  EMP_ASSIGN_OR_RETURN(TrainingSet inner_set, MakeTrainingSet(inner.train, users, all.items, half_life_days));
+  if (options.trees.stop.stop_requested()) return Cancelled("training stopped");
   EMP_ASSIGN_OR_RETURN(auto inner_generators, FitAll(generators, make, inner_set));
+  if (options.trees.stop.stop_requested()) return Cancelled("training stopped");
+  const std::vector<const Generator*> inner_pointers = Pointers(inner_generators);
   const std::vector<float> inner_popularity = LogPopularity(inner_set);
 
   std::vector<std::unordered_set<int32_t>> held(static_cast<size_t>(users));
@@ -113,12 +149,28 @@ Result<std::unique_ptr<Hybrid>> Hybrid::Fit(const std::vector<Interaction>& rows
     group_users = std::move(sampled);
   }
 
+  // Each user's candidates cost what a request does (ALS's scan over every item), so in parallel.
+  std::vector<CandidateRows> candidates(group_users.size());
+  {
+    std::atomic<size_t> next{0};
+    const auto work = [&] {
+      for (size_t n; (n = next.fetch_add(1)) < group_users.size() && !options.trees.stop.stop_requested();) {
+        const History& h = inner_set.histories[static_cast<size_t>(group_users[n])];
+        candidates[n] = Candidates(inner_pointers, inner_popularity, h, options.candidates, h.items);
+      }
+    };
+    std::vector<std::jthread> pool;
+    for (int t = 1; t < options.threads; ++t) pool.emplace_back(work);
+    work();
+  }
+  if (options.trees.stop.stop_requested()) return Cancelled("training stopped");
+
   ml::Dataset data;
   data.feature_names = HybridFeatureNames(generators);
   data.cols = data.feature_names.size();
-  for (int32_t u : group_users) {
-    const History& h = inner_set.histories[static_cast<size_t>(u)];
-    CandidateRows c = Candidates(inner_generators, inner_popularity, h, options.candidates, h.items);
+  for (size_t g = 0; g < group_users.size(); ++g) {
+    const int32_t u = group_users[g];
+    const CandidateRows& c = candidates[g];
     size_t positives = 0;
     for (int32_t item : c.items) positives += held[static_cast<size_t>(u)].count(item);
     if (positives == 0 || positives == c.items.size()) continue;  // nothing to order
@@ -130,22 +182,84 @@ Result<std::unique_ptr<Hybrid>> Hybrid::Fit(const std::vector<Interaction>& rows
   }
   if (data.groups.empty()) return FailedPrecondition("no user has a held-back item among the candidates");
 
+  auto r = std::unique_ptr<Ranker>(new Ranker());
+  r->generators_ = generators;
+  r->candidates_ = options.candidates;
+  r->training_rows_ = data.rows();
+  r->training_groups_ = data.groups.size();
+  EMP_ASSIGN_OR_RETURN(auto trained, ml::Booster::Train(data, nullptr, options.trees));
+  EMP_ASSIGN_OR_RETURN(r->booster_, SingleThreaded(*trained));
+  r->popularity_ = LogPopularity(all);
+  return r;
+}
+
+Result<std::string> Ranker::Save() const {
+  EMP_ASSIGN_OR_RETURN(std::string trees, booster_->Save());
+  std::string out(kRankerMagic);
+  Put<uint64_t>(out, candidates_);
+  Put<uint64_t>(out, training_rows_);
+  Put<uint64_t>(out, training_groups_);
+  Put<uint32_t>(out, static_cast<uint32_t>(generators_.size()));
+  for (const std::string& g : generators_) {
+    Put<uint32_t>(out, static_cast<uint32_t>(g.size()));
+    out += g;
+  }
+  Put<uint64_t>(out, popularity_.size());
+  for (float v : popularity_) Put(out, v);
+  out += trees;
+  return out;
+}
+
+Result<std::unique_ptr<Ranker>> Ranker::Load(std::string_view in) {
+  const auto damaged = [] { return InvalidArgument("damaged ranker model"); };
+  if (!in.starts_with(kRankerMagic)) return damaged();
+  in.remove_prefix(kRankerMagic.size());
+  auto r = std::unique_ptr<Ranker>(new Ranker());
+  uint64_t candidates = 0, rows = 0, groups = 0, popularity = 0;
+  uint32_t count = 0;
+  if (!Take(in, &candidates) || !Take(in, &rows) || !Take(in, &groups) || !Take(in, &count) || count == 0 ||
+      count > 255)
+    return damaged();
+  for (uint32_t n = 0; n < count; ++n) {
+    uint32_t size = 0;
+    if (!Take(in, &size) || in.size() < size) return damaged();
+    r->generators_.emplace_back(in.substr(0, size));
+    in.remove_prefix(size);
+  }
+  if (!Take(in, &popularity) || in.size() / sizeof(float) < popularity) return damaged();
+  r->popularity_.resize(popularity);
+  for (float& v : r->popularity_) Take(in, &v);
+  r->candidates_ = candidates;
+  r->training_rows_ = rows;
+  r->training_groups_ = groups;
+  EMP_ASSIGN_OR_RETURN(r->booster_, ml::Booster::Load(in, 1));
+  if (r->booster_->num_features() != HybridFeatureNames(r->generators_).size())
+    return InvalidArgument("the ranker's trees do not fit its generators");
+  return r;
+}
+
+Result<std::vector<float>> Ranker::Score(const CandidateRows& rows) const {
+  return booster_->Predict(rows.features);
+}
+
+Result<std::unique_ptr<Hybrid>> Hybrid::Fit(const std::vector<Interaction>& rows, int32_t users,
+                                            int32_t items, double half_life_days,
+                                            const std::vector<std::string>& generators, const Factory& make,
+                                            const HybridOptions& options) {
   auto h = std::unique_ptr<Hybrid>(new Hybrid());
-  h->options_ = options;
-  h->training_rows_ = data.rows();
-  h->training_groups_ = data.groups.size();
-  EMP_ASSIGN_OR_RETURN(h->booster_, ml::Booster::Train(data, nullptr, options.trees));
   EMP_ASSIGN_OR_RETURN(h->training_, MakeTrainingSet(rows, users, items, half_life_days));
+  EMP_ASSIGN_OR_RETURN(h->ranker_,
+                       Ranker::Fit(rows, h->training_, half_life_days, generators, make, options));
   EMP_ASSIGN_OR_RETURN(h->generators_, FitAll(generators, make, h->training_));
-  h->popularity_ = LogPopularity(h->training_);
+  h->serving_ = Pointers(h->generators_);
   return h;
 }
 
 std::vector<Scored> Hybrid::Recommend(const History& h, size_t k, std::span<const int32_t> exclude) const {
-  CandidateRows c = Candidates(generators_, popularity_, h, options_.candidates, exclude);
+  CandidateRows c = Candidates(serving_, ranker_->popularity(), h, ranker_->candidates(), exclude);
   std::vector<Scored> out;
   if (c.items.empty()) return out;
-  auto scores = booster_->Predict(c.features);
+  auto scores = ranker_->Score(c);
   if (!scores.ok()) return out;
   out.reserve(c.items.size());
   for (size_t n = 0; n < c.items.size(); ++n) out.push_back({c.items[n], (*scores)[n]});

@@ -10,13 +10,21 @@
 // Features of a candidate (HybridFeatureNames): per generator its rank in that generator's list
 // (missing: not proposed) and its score over the generator's best score for the user; how many
 // generators proposed it; the item's log popularity; the user's log history length.
+//
+// The trees and the popularity feature are a Ranker, saved and loaded apart from the generators:
+// serving (recommender.h) fits its own generators once on all the rows and ranks their
+// candidates with a Ranker fitted beside them (Ranker::Fit: the inner fit and the trees only).
+// Hybrid is both together, for the offline evaluations. Both are immutable once fitted: any
+// number of threads may rank at once.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "platform/core/status.h"
@@ -30,17 +38,68 @@ struct HybridOptions {
   double inner_share = 0.75;          // of each user's training items, to fit the generators on
   uint64_t seed = 4242;               // of the inner split
   size_t max_training_users = 20000;  // users sampled for the ranker's groups
+  int threads = 2;                    // computing the groups' candidates
   ml::TrainParams trees;
 };
 HybridOptions DefaultHybridOptions();
 
 std::vector<std::string> HybridFeatureNames(const std::vector<std::string>& generators);
 
+// Builds a fresh, unfitted generator by name (null: unknown name).
+using GeneratorFactory = std::function<std::unique_ptr<Generator>(const std::string&)>;
+
+// Candidates of one user from fitted generators with their feature rows (row-major), for
+// training and serving alike.
+struct CandidateRows {
+  std::vector<int32_t> items;
+  std::vector<float> features;  // items.size() × HybridFeatureNames().size()
+  std::vector<uint8_t> best;    // per item: the generator that ranked it best (the first on ties)
+};
+CandidateRows Candidates(std::span<const Generator* const> generators, std::span<const float> popularity,
+                         const History& h, size_t per_generator, std::span<const int32_t> exclude);
+
+// The trees over the candidates of named generators, and the item popularity their features
+// read (of the rows the serving generators were fitted on).
+class Ranker {
+ public:
+  // Fits generators made by `make` on an inner split of `rows` (users and items as in `all`, the
+  // training set of all of `rows`), labels each sampled inner user's candidates by the held-back
+  // side and trains the trees. kFailedPrecondition when no user has a held-back item among the
+  // candidates; kCancelled when options.trees.stop is requested.
+  static Result<std::unique_ptr<Ranker>> Fit(const std::vector<Interaction>& rows, const TrainingSet& all,
+                                             double half_life_days,
+                                             const std::vector<std::string>& generators,
+                                             const GeneratorFactory& make, const HybridOptions& options);
+  // Bytes for a model artifact, and back (kInvalidArgument for damaged bytes). The trees of both
+  // predict on the calling thread: request threads already use every core.
+  Result<std::string> Save() const;
+  static Result<std::unique_ptr<Ranker>> Load(std::string_view bytes);
+
+  // The generators' names in feature order: Candidates must be given these, fitted on the rows
+  // popularity() counts.
+  const std::vector<std::string>& generators() const { return generators_; }
+  size_t candidates() const { return candidates_; }
+  std::span<const float> popularity() const { return popularity_; }
+  // One score per candidate row, higher is better; kInvalidArgument for rows of another shape.
+  Result<std::vector<float>> Score(const CandidateRows& rows) const;
+
+  size_t training_rows() const { return training_rows_; }
+  size_t training_groups() const { return training_groups_; }
+
+ private:
+  Ranker() = default;
+  std::vector<std::string> generators_;
+  size_t candidates_ = 0;
+  std::vector<float> popularity_;  // log1p(distinct users) per item
+  std::unique_ptr<ml::Booster> booster_;
+  size_t training_rows_ = 0, training_groups_ = 0;
+};
+
 // A fitted set of generators and the trees over their union.
 class Hybrid {
  public:
   // `make` builds a fresh generator by name (fitted twice: inner, then all of `rows`).
-  using Factory = std::function<std::unique_ptr<Generator>(const std::string&)>;
+  using Factory = GeneratorFactory;
   static Result<std::unique_ptr<Hybrid>> Fit(const std::vector<Interaction>& rows, int32_t users,
                                              int32_t items, double half_life_days,
                                              const std::vector<std::string>& generators, const Factory& make,
@@ -49,30 +108,19 @@ class Hybrid {
   // The generators fitted on all the rows (for their own lists too).
   const std::vector<std::unique_ptr<Generator>>& generators() const { return generators_; }
   const TrainingSet& training() const { return training_; }
+  const Ranker& ranker() const { return *ranker_; }
   // Best first; each item once; none of `exclude` (ascending).
   std::vector<Scored> Recommend(const History& h, size_t k, std::span<const int32_t> exclude) const;
 
-  size_t training_rows() const { return training_rows_; }
-  size_t training_groups() const { return training_groups_; }
+  size_t training_rows() const { return ranker_->training_rows(); }
+  size_t training_groups() const { return ranker_->training_groups(); }
 
  private:
   Hybrid() = default;
-  HybridOptions options_;
   std::vector<std::unique_ptr<Generator>> generators_;
+  std::vector<const Generator*> serving_;  // generators_ as Candidates takes them
   TrainingSet training_;
-  std::vector<float> popularity_;  // log1p(distinct users) per item
-  std::unique_ptr<ml::Booster> booster_;
-  size_t training_rows_ = 0, training_groups_ = 0;
+  std::unique_ptr<Ranker> ranker_;
 };
-
-// Candidates of one user from fitted generators with their feature rows (row-major), for
-// training and serving alike.
-struct CandidateRows {
-  std::vector<int32_t> items;
-  std::vector<float> features;  // items.size() × HybridFeatureNames().size()
-};
-CandidateRows Candidates(const std::vector<std::unique_ptr<Generator>>& generators,
-                         std::span<const float> popularity, const History& h, size_t per_generator,
-                         std::span<const int32_t> exclude);
 
 }  // namespace emporium::recommend

@@ -12,24 +12,13 @@
 namespace emporium::recommend {
 namespace {
 
-constexpr double kFusionOffset = 60;
-constexpr size_t kPerGenerator = 100;
-
-std::vector<int64_t> Fused(const Models& m, const History& h, size_t k) {
-  std::unordered_map<int32_t, double> score;
-  for (const Generator* g : {m.cooccur.get(), m.als.get()}) {
-    if (!g || h.items.empty()) continue;
-    const std::vector<Scored> list = g->Recommend(h, kPerGenerator, h.items);
-    for (size_t r = 0; r < list.size(); ++r)
-      score[list[r].item] += 1.0 / (kFusionOffset + static_cast<double>(r + 1));
-  }
-  std::vector<std::pair<double, int32_t>> ranked;
-  for (const auto& [item, s] : score) ranked.emplace_back(-s, item);
-  std::sort(ranked.begin(), ranked.end());
+// Serving's candidates of the strategy, then popular items (serving's fill, without its filters).
+std::vector<int64_t> Listed(const Models& m, Strategy strategy, const History& h, size_t k,
+                            Strategy* served) {
   std::vector<int64_t> out;
-  for (const auto& [s, item] : ranked) {
+  for (const Proposal& p : Propose(m, strategy, h, h.items, served)) {
     if (out.size() >= k) break;
-    out.push_back(item);
+    out.push_back(p.item);
   }
   if (out.size() < k && m.popularity) {
     for (const Scored& s : m.popularity->Recommend(h, k + out.size(), h.items)) {
@@ -56,6 +45,9 @@ Result<std::map<std::string, std::string>> ModelFiles(const Models& m) {
     if (!g) continue;
     EMP_ASSIGN_OR_RETURN(std::string bytes, g->Save());
     files[std::string(name) + ".bin"] = std::move(bytes);
+  }
+  if (m.ranker) {
+    EMP_ASSIGN_OR_RETURN(files["ranker.bin"], m.ranker->Save());
   }
   return files;
 }
@@ -84,6 +76,18 @@ Result<std::shared_ptr<Models>> LoadModels(const ml::ModelStore& store, const ml
      : std::string_view(name) == "cooccur"  ? m->cooccur
                                             : m->als) = std::move(g);
   }
+  if (auto bytes = store.Read(artifact, "ranker.bin"); bytes.ok()) {
+    EMP_ASSIGN_OR_RETURN(m->ranker, Ranker::Load(*bytes));
+    for (const std::string& g : m->ranker->generators()) {
+      const bool have =
+          (g == "popularity" && m->popularity) || (g == "cooccur" && m->cooccur) || (g == "als" && m->als);
+      if (!have) return FailedPrecondition("model " + artifact.version + ": the ranker needs " + g);
+    }
+    if (m->ranker->popularity().size() != static_cast<size_t>(m->items))
+      return FailedPrecondition("model " + artifact.version + ": the ranker was fitted on other items");
+  } else if (bytes.status().code() != Code::kNotFound) {
+    return bytes.status();
+  }
   if (auto metrics = store.Read(artifact, "metrics.json"); metrics.ok()) {
     if (auto v = json::Parse(*metrics); v.ok() && v->is_object()) {
       if (const auto* n = v->as_object().if_contains("interactions"); n && n->is_int64())
@@ -93,7 +97,7 @@ Result<std::shared_ptr<Models>> LoadModels(const ml::ModelStore& store, const ml
   return m;
 }
 
-SliceScore ScoreOnSlice(const Models& models, const std::vector<Interaction>& before,
+SliceScore ScoreOnSlice(const Models& models, Strategy strategy, const std::vector<Interaction>& before,
                         const std::vector<Interaction>& slice, int32_t users, double half_life_days,
                         size_t k) {
   const std::vector<History> histories = Histories(before, users, half_life_days);
@@ -105,9 +109,10 @@ SliceScore ScoreOnSlice(const Models& models, const std::vector<Interaction>& be
       relevant[u].insert(r.item);
   }
   ml::RankingMetrics m(k, static_cast<size_t>(std::max(models.items, 1)));
+  Strategy served = strategy == Strategy::kRanked && !models.ranker ? Strategy::kFused : strategy;
   for (size_t u = 0; u < relevant.size(); ++u)
-    if (!relevant[u].empty()) m.Add(Fused(models, histories[u], k), relevant[u]);
-  return SliceScore{m.users(), m.ndcg(), m.recall()};
+    if (!relevant[u].empty()) m.Add(Listed(models, strategy, histories[u], k, &served), relevant[u]);
+  return SliceScore{m.users(), m.ndcg(), m.recall(), served};
 }
 
 Result<RoundResult> TrainRound(const Graph& graph, const ml::ModelStore& store, const Models* current,
@@ -141,10 +146,24 @@ Result<RoundResult> TrainRound(const Graph& graph, const ml::ModelStore& store, 
                               {"users", before.users},
                               {"items", before.items},
                               {"seconds", r.candidate->seconds}};
+  if (r.candidate->ranker) {
+    metrics["ranker"] = boost::json::object{{"groups", r.candidate->ranker->training_groups()},
+                                            {"rows", r.candidate->ranker->training_rows()},
+                                            {"seconds", r.candidate->ranker_seconds}};
+  } else {
+    metrics["ranker"] = boost::json::object{{"none", r.candidate->no_ranker}};
+  }
   if (current) {
+    const double half_life = options.models.half_life_days;
     r.candidate_score =
-        ScoreOnSlice(*r.candidate, before.rows, held, before.users, options.models.half_life_days);
-    r.current_score = ScoreOnSlice(*current, before.rows, held, before.users, options.models.half_life_days);
+        ScoreOnSlice(*r.candidate, Strategy::kFused, before.rows, held, before.users, half_life);
+    r.current_score = ScoreOnSlice(*current, Strategy::kFused, before.rows, held, before.users, half_life);
+    if (r.candidate->ranker)
+      r.candidate_ranked =
+          ScoreOnSlice(*r.candidate, Strategy::kRanked, before.rows, held, before.users, half_life);
+    if (current->ranker)
+      r.current_ranked =
+          ScoreOnSlice(*current, Strategy::kRanked, before.rows, held, before.users, half_life);
     r.promoted = r.candidate_score.users > 0 && r.candidate_score.ndcg > r.current_score.ndcg;
     r.why = r.promoted                     ? "the candidate beats the current model on the held-out slice"
             : r.candidate_score.users == 0 ? "no slice user to judge on; the current model stays"
@@ -153,6 +172,9 @@ Result<RoundResult> TrainRound(const Graph& graph, const ml::ModelStore& store, 
                                            {"candidate", ScoreJson(r.candidate_score)},
                                            {"current", ScoreJson(r.current_score)},
                                            {"current_version", current->version}};
+    auto& recorded = metrics["slice"].as_object();
+    if (r.candidate_ranked) recorded["candidate_ranked"] = ScoreJson(*r.candidate_ranked);
+    if (r.current_ranked) recorded["current_ranked"] = ScoreJson(*r.current_ranked);
   } else {
     r.promoted = true;
     r.why = "the first model";

@@ -9,14 +9,21 @@
 // higher; without a current model the first one is promoted as it is. Any published version
 // can be promoted again by command (a rollback); serving watches CURRENT and swaps it in whole.
 //
-// An artifact holds items.txt (the item ids of the graph indices it was fitted on) and the
-// generators' saved state; it loads only into a graph whose first items are those ids (a
-// graph replayed from the same log), else it is refused and the module trains afresh.
+// The gate scores the default strategy's lists (kFused), what most requests get. A model with a
+// ranker is also scored ranked, recorded beside (slice.candidate_ranked, slice.current_ranked)
+// but not gated on: a ranker's worth is the A/B experiment's to show, and gating on the better of
+// two lists would let a model that serves the default variant worse through.
+//
+// An artifact holds items.txt (the item ids of the graph indices it was fitted on), the
+// generators' saved state and, when fitted, the ranker (ranker.bin; without it kRanked serves
+// kFused); it loads only into a graph whose first items are those ids (a graph replayed from the
+// same log), else it is refused and the module trains afresh.
 #pragma once
 
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -38,9 +45,11 @@ Result<std::shared_ptr<Models>> LoadModels(const ml::ModelStore& store, const ml
 struct SliceScore {
   size_t users = 0;
   double ndcg = 0, recall = 0;
+  Strategy strategy = Strategy::kFused;  // what was scored (kFused for kRanked without a ranker)
 };
-// The models' fused lists (cooccur and ALS by reciprocal rank, popularity after) on the slice.
-SliceScore ScoreOnSlice(const Models& models, const std::vector<Interaction>& before,
+// The models' lists of a strategy (Propose, popular items after, as serving makes them but
+// without the catalog's filters and the category cap) on the slice.
+SliceScore ScoreOnSlice(const Models& models, Strategy strategy, const std::vector<Interaction>& before,
                         const std::vector<Interaction>& slice, int32_t users, double half_life_days,
                         size_t k = 10);
 
@@ -55,7 +64,8 @@ struct RoundResult {
   bool promoted = false;
   std::string why;  // what was decided and why
   std::shared_ptr<Models> candidate;
-  SliceScore candidate_score, current_score;
+  SliceScore candidate_score, current_score;                   // kFused: the gate
+  std::optional<SliceScore> candidate_ranked, current_ranked;  // of a model with a ranker
 };
 
 Result<RoundResult> TrainRound(const Graph& graph, const ml::ModelStore& store, const Models* current,

@@ -1,4 +1,6 @@
+#include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
@@ -8,13 +10,19 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/json.hpp>
+
+#include "platform/auth/principal.h"
+#include "platform/core/clock.h"
 #include "platform/core/json.h"
 #include "platform/core/random.h"
+#include "platform/core/rfc3339.h"
 #include "platform/http/problem.h"
 #include "platform/log/log.h"
 #include "platform/ml/metrics/report.h"
 #include "platform/module/runtime.h"
 #include "services/recommend/api.h"
+#include "services/recommend/experiment.h"
 #include "services/recommend/feed.h"
 #include "services/recommend/lifecycle.h"
 #include "services/recommend/offline.h"
@@ -63,10 +71,13 @@ std::string Num(float v) {
   return ec == std::errc() ? std::string(buf, end) : "0";
 }
 
-std::string ResponseJson(const std::string& id, Placement placement, const Recommendations& r) {
+std::string ResponseJson(const std::string& id, Placement placement, const Variant& variant,
+                         const Recommendations& r) {
   std::string out = "{\"recommendation_id\":" + json::Quote(id) + ",\"placement\":\"" +
                     std::string(PlacementName(placement)) + "\",\"model\":" + json::Quote(r.model) +
-                    ",\"degraded\":" + (r.degraded ? "true" : "false");
+                    ",\"variant\":" + json::Quote(variant.name) + ",\"strategy\":\"" +
+                    std::string(StrategyName(r.strategy)) +
+                    "\",\"degraded\":" + (r.degraded ? "true" : "false");
   if (r.degraded) out += ",\"degraded_reason\":" + json::Quote(r.degraded_reason);
   out += ",\"items\":[";
   for (size_t i = 0; i < r.items.size(); ++i) {
@@ -82,11 +93,16 @@ std::string ResponseJson(const std::string& id, Placement placement, const Recom
 class RecommendModule final : public emporium::Module {
  public:
   explicit RecommendModule(Runtime& rt)
-      : rt_(rt), recommender_(graph_, DefaultModelOptions().half_life_days) {}
+      : rt_(rt),
+        recommender_(graph_, DefaultModelOptions().half_life_days),
+        experiment_(rt.config().Get("recommend-experiment"),
+                    ParseVariants(rt.config().Get("recommend-variants")).value(), rt.metrics()) {}
 
   Status Start() override {
     EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
-    EMP_ASSIGN_OR_RETURN(feed_, Feed::Open(*bus, graph_, Dir(rt_) / "log.jsonl"));
+    FeedOptions feed;
+    feed.observer = [this](const bus::Event& e) { experiment_.Observe(e); };
+    EMP_ASSIGN_OR_RETURN(feed_, Feed::Open(*bus, graph_, Dir(rt_) / "log.jsonl", std::move(feed)));
     store_ = std::make_unique<ml::ModelStore>(rt_.data_dir() / "models", std::string(kModelName));
     const auto poll =
         std::chrono::milliseconds(std::max<int64_t>(rt_.config().Int("recommend-model-poll-ms"), 10));
@@ -94,8 +110,11 @@ class RecommendModule final : public emporium::Module {
     watcher_->Start();
     feed_->Start();
     trainer_ = std::jthread([this](std::stop_token stop) { TrainLoop(stop); });
-    return rt_.router().Add(http::Method::kGet, "/v1/recommendations",
-                            [this](http::Request& req) { return Handle(req); });
+    EMP_RETURN_IF_ERROR(rt_.router().Add(http::Method::kGet, "/v1/recommendations",
+                                         [this](http::Request& req) { return Handle(req); }));
+    return rt_.router().Add(http::Method::kGet, "/v1/admin/recommendations/experiment",
+                            [this](http::Request&) { return http::Response::Json(200, ExperimentJson()); },
+                            {.access = auth::Access::kAdmin});
   }
 
   void Stop() override {
@@ -134,8 +153,61 @@ class RecommendModule final : public emporium::Module {
       errors.push_back({"product_id", "placement=product needs exactly one product_id"});
     if (!errors.empty()) return http::Problem(400, "invalid recommendation parameters", req.path, errors);
     if (req.principal) r.subject = req.principal->subject;
-    const Recommendations rec = recommender_.Recommend(r);
-    return http::Response::Json(200, ResponseJson("rec_" + FastRandomHex(12), r.placement, rec));
+    const Variant& variant = experiment_.Assign(r.subject);
+    const auto start = std::chrono::steady_clock::now();
+    const bool slow = start.time_since_epoch().count() < slow_until_.load(std::memory_order_relaxed);
+    r.strategy = slow ? Strategy::kPopularity : variant.strategy;
+    Recommendations rec = recommender_.Recommend(r);
+    experiment_.Served(variant);
+    if (slow) {
+      rec.degraded = true;
+      rec.degraded_reason = "the models answer slowly: popular items for now";
+    } else {
+      Timed(std::chrono::steady_clock::now() - start);
+    }
+    return http::Response::Json(
+        200, ResponseJson(experiment_.NewRecommendationId(variant), r.placement, variant, rec));
+  }
+
+  std::string ExperimentJson() const {
+    boost::json::array variants;
+    for (const VariantStats& s : experiment_.Stats()) {
+      auto rate = [](double n, double d) { return d > 0 ? n / d : 0.0; };
+      variants.push_back(boost::json::object{{"name", s.name},
+                                             {"strategy", s.strategy},
+                                             {"weight", s.weight},
+                                             {"served", s.served},
+                                             {"impressions", s.impressions},
+                                             {"clicks", s.clicks},
+                                             {"ctr", rate(s.clicks, s.impressions)},
+                                             {"add_to_cart", s.add_to_cart},
+                                             {"add_to_cart_rate", rate(s.add_to_cart, s.clicks)},
+                                             {"conversions", s.conversions},
+                                             {"conversion_rate", rate(s.conversions, s.clicks)},
+                                             {"revenue", s.revenue}});
+    }
+    return json::Dump(boost::json::object{{"experiment", experiment_.name()},
+                                          {"since", FormatRfc3339UnixMillis(started_ms_)},
+                                          {"variants", std::move(variants)}});
+  }
+
+  // Degradation: after kSlowStreak requests in a row over recommend-latency-budget, lists are
+  // popular items (said so) for kSlowCooldown, then the models are tried again.
+  static constexpr int kSlowStreak = 3;
+  static constexpr std::chrono::seconds kSlowCooldown{5};
+  void Timed(std::chrono::steady_clock::duration took) {
+    if (took <= budget_) {
+      slow_streak_.store(0, std::memory_order_relaxed);
+      return;
+    }
+    if (slow_streak_.fetch_add(1, std::memory_order_relaxed) + 1 < kSlowStreak) return;
+    slow_streak_.store(0, std::memory_order_relaxed);
+    slow_until_.store((std::chrono::steady_clock::now() + kSlowCooldown).time_since_epoch().count(),
+                      std::memory_order_relaxed);
+    log::Warn("recommend: lists are slower than the budget, popular items for a while",
+              {{"took_ms", std::chrono::duration<double, std::milli>(took).count()},
+               {"budget_ms", static_cast<int64_t>(budget_.count())},
+               {"cooldown_s", static_cast<int64_t>(kSlowCooldown.count())}});
   }
 
   // A version made CURRENT (by a training round here or a `promote recommend` command) replaces
@@ -196,6 +268,11 @@ class RecommendModule final : public emporium::Module {
   Runtime& rt_;
   Graph graph_;
   Recommender recommender_;
+  Experiment experiment_;
+  const Millis budget_ = rt_.config().Duration("recommend-latency-budget");
+  std::atomic<int> slow_streak_{0};
+  std::atomic<std::chrono::steady_clock::rep> slow_until_{0};
+  int64_t started_ms_ = UnixMillis(SystemClock::Get().WallNow());
   std::unique_ptr<Feed> feed_;
   std::unique_ptr<ml::ModelStore> store_;
   std::unique_ptr<ml::Watcher> watcher_;
@@ -209,7 +286,7 @@ class RecommendModule final : public emporium::Module {
 // held-out slice, and whether it was promoted.
 int TrainCommand(Runtime& rt, const std::vector<std::string>&) {
   Graph graph;
-  auto replayed = Replay(Dir(rt) / "log.jsonl", graph);
+  auto replayed = Restore(Dir(rt) / "log.jsonl", graph);
   if (!replayed.ok()) {
     std::cerr << "emporium train recommend: " << replayed.status().message() << "\n";
     return 1;
@@ -315,7 +392,20 @@ ModuleDef Module() {
       .description = "Recommendations from behaviour: a live user-item graph, ALS and co-occurrence",
       .deps = {},
       .in_all = true,
-      .keys = {{"recommend-train-every", Type::kDuration, "1m",
+      .keys = {{"recommend-variants", Type::kString, "fused",
+                "The A/B variants: strategy=share, comma-separated (fused, ranked, popularity), e.g. "
+                "fused=50,ranked=50.",
+                [](std::string_view v) {
+                  auto parsed = ParseVariants(v);
+                  return parsed.ok() ? std::string() : parsed.status().message();
+                }},
+               {"recommend-experiment", Type::kString, "recommend-1",
+                "The experiment's name: shoppers are bucketed by a hash of it and their id (a new name "
+                "reshuffles them)."},
+               {"recommend-latency-budget", Type::kDuration, "50ms",
+                "A list slower than this, three times in a row, makes recommend serve popular items "
+                "(degraded) for 5 s."},
+               {"recommend-train-every", Type::kDuration, "1m",
                 "How often recommend refits its models (when the graph grew)."},
                {"recommend-train-min-new", Type::kInt, "100",
                 "New interactions since the last round that make recommend train a candidate."},

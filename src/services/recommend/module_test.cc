@@ -3,6 +3,7 @@
 // out-of-stock items are never shown; the graph survives a restart; bad parameters are problems.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
@@ -34,11 +35,9 @@ std::string ProductId(int category, int n) {
 
 class Env {
  public:
-  explicit Env(std::filesystem::path dir = {})
+  explicit Env(std::filesystem::path dir = {}, std::vector<std::string> args = {})
       : dir_("recommend", std::move(dir)),
-        rt_(dir_.path(), {behavior::Module(), Module()},
-            {"--log-level=warn", "--recommend-train-every=100ms", "--recommend-train-min-new=1",
-             "--recommend-min-slice=5", "--recommend-model-poll-ms=20"}) {}
+        rt_(dir_.path(), {behavior::Module(), Module()}, Args(std::move(args))) {}
 
   Status Start() { return rt_.Start(); }
 
@@ -67,8 +66,21 @@ class Env {
     }
   }
 
+  static std::vector<std::string> Args(std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--log-level=warn", "--recommend-train-every=100ms",
+                                     "--recommend-train-min-new=1", "--recommend-min-slice=5",
+                                     "--recommend-model-poll-ms=20"};
+    // A loaded machine (ASan, tests in parallel) must not make the lists degrade by their latency,
+    // unless the test asks for it.
+    if (std::none_of(extra.begin(), extra.end(),
+                     [](const std::string& a) { return a.starts_with("--recommend-latency-budget="); }))
+      args.push_back("--recommend-latency-budget=60s");
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
   http::Response Call(http::Method method, const std::string& target, const std::string& subject,
-                      const std::string& body = "") {
+                      const std::string& body = "", std::vector<std::string> roles = {"customer"}) {
     http::Request req = http::NewRequest(method, target, body);
     req.remote_addr = "198.51.100.7";
     req.headers.Set("User-Agent", "EmporiumTest/1.0");
@@ -76,7 +88,7 @@ class Env {
       auth::Principal p;
       p.subject = subject;
       p.guest = subject.starts_with("guest:");
-      p.roles = {"customer"};
+      p.roles = std::move(roles);
       p.client_id = "storefront";
       req.principal = p;
     }
@@ -84,12 +96,19 @@ class Env {
   }
 
   void View(const std::string& subject, const std::vector<std::string>& products) {
-    boost::json::array events;
-    for (const std::string& id : products) {
-      events.push_back(
-          object{{"id", "e-" + std::to_string(++event_)}, {"type", "product_view"}, {"product_id", id}});
+    std::vector<object> events;
+    for (const std::string& id : products)
+      events.push_back(object{{"type", "product_view"}, {"product_id", id}});
+    Events(subject, std::move(events));
+  }
+
+  void Events(const std::string& subject, std::vector<object> events) {
+    boost::json::array batch;
+    for (object& e : events) {
+      e["id"] = "e-" + std::to_string(++event_);
+      batch.push_back(std::move(e));
     }
-    auto r = Call(http::Method::kPost, "/v1/events", subject, json::Dump(object{{"events", events}}));
+    auto r = Call(http::Method::kPost, "/v1/events", subject, json::Dump(object{{"events", batch}}));
     ASSERT_EQ(r.status, 202) << r.body;
   }
 
@@ -144,6 +163,8 @@ class Env {
     ADD_FAILURE() << "no model fitted on " << interactions << " interactions serves";
     return "";
   }
+
+  std::string Metrics() { return rt_.rt().metrics().Render(); }
 
   std::string RunCommand(const std::string& words, std::vector<std::string> args) {
     return rt_.RunCommand(words, std::move(args));
@@ -338,6 +359,126 @@ TEST(RecommendModule, APromotedModelServesWithoutAFailedRequest) {
   EXPECT_EQ(failures.load(), 0);
   std::lock_guard lock(seen_mu);
   EXPECT_TRUE(seen.count(newest) && seen.count(older)) << "requests were answered by both models";
+}
+
+// Lists slower than the budget (here 0 ms: every one) three times in a row: popular items, said
+// so, until the cooldown is over.
+TEST(RecommendModule, SlowListsDegradeToPopularItemsSaidSo) {
+  Env env({}, {"--recommend-latency-budget=0ms"});
+  ASSERT_TRUE(env.Start().ok());
+  env.Catalog();
+  env.Shoppers();
+  env.WaitForModel(120);
+  object o;
+  for (int i = 0; i < 10; ++i) {
+    o = env.Recommend("placement=home&limit=5", "user:shopper-3");
+    if (o.at("degraded").as_bool()) break;
+  }
+  ASSERT_TRUE(o.at("degraded").as_bool()) << json::Dump(o);
+  EXPECT_NE(::emporium::testing::Str(o, "degraded_reason").find("slowly"), std::string::npos);
+  EXPECT_EQ(::emporium::testing::Str(o, "strategy"), "popularity");
+  ASSERT_EQ(o.at("items").as_array().size(), 5u);
+  for (const auto& item : o.at("items").as_array()) EXPECT_EQ(item.at("source").as_string(), "popularity");
+}
+
+// An A/B experiment of the fused lists against popularity: each shopper keeps one variant, the
+// variant decides how the list is made, and what shoppers do with a list (shown, clicked, carted)
+// is counted for the variant that made it, in the admin endpoint and /metrics.
+TEST(RecommendModule, AnExperimentSplitsShoppersAndCountsWhatTheirListsDid) {
+  Env env({}, {"--recommend-variants=fused=1,popularity=1", "--recommend-experiment=test-1"});
+  ASSERT_TRUE(env.Start().ok());
+  env.Catalog();
+  env.Shoppers();
+  env.WaitForModel(120);
+
+  std::map<std::string, std::vector<std::string>> by_variant;
+  std::map<std::string, object> lists;
+  for (int u = 0; u < 24; ++u) {
+    const std::string subject = "user:shopper-" + std::to_string(u);
+    object o = env.Recommend("placement=home&limit=4", subject);
+    const std::string variant = ::emporium::testing::Str(o, "variant");
+    EXPECT_EQ(::emporium::testing::Str(env.Recommend("placement=home", subject), "variant"), variant)
+        << "a shopper keeps their variant";
+    EXPECT_TRUE(::emporium::testing::Str(o, "recommendation_id").starts_with("rec_" + variant + "_"));
+    std::set<std::string> sources;
+    for (const auto& item : o.at("items").as_array())
+      sources.insert(std::string(item.at("source").as_string()));
+    if (variant == "popularity") {
+      EXPECT_EQ(::emporium::testing::Str(o, "strategy"), "popularity");
+      EXPECT_EQ(sources, std::set<std::string>{"popularity"}) << json::Dump(o);
+    } else {
+      ASSERT_EQ(variant, "fused");
+      EXPECT_EQ(::emporium::testing::Str(o, "strategy"), "fused");
+      EXPECT_FALSE(sources.empty() || sources == std::set<std::string>{"popularity"})
+          << "a shopper with history gets personal items: " << json::Dump(o);
+    }
+    by_variant[variant].push_back(subject);
+    lists[subject] = std::move(o);
+  }
+  ASSERT_FALSE(by_variant["fused"].empty());
+  ASSERT_FALSE(by_variant["popularity"].empty());
+
+  // One shopper per variant sees the list and clicks its first item, then carts it; the fused
+  // shopper also carts something they never clicked (not counted).
+  for (const std::string variant : {"fused", "popularity"}) {
+    const std::string subject = by_variant[variant].front();
+    const object& list = lists[subject];
+    const auto& items = list.at("items").as_array();
+    ASSERT_FALSE(items.empty());
+    boost::json::array shown;
+    for (size_t i = 0; i < items.size(); ++i)
+      shown.push_back(object{{"product_id", items[i].at("product_id")}, {"position", i + 1}});
+    const std::string first(items[0].at("product_id").as_string());
+    std::vector<object> events = {{{"type", "recommendation_view"},
+                                   {"recommendation_id", list.at("recommendation_id")},
+                                   {"placement", "home"},
+                                   {"model_version", list.at("model")},
+                                   {"items", shown}},
+                                  {{"type", "recommendation_click"},
+                                   {"recommendation_id", list.at("recommendation_id")},
+                                   {"placement", "home"},
+                                   {"model_version", list.at("model")},
+                                   {"product_id", first},
+                                   {"position", 1}},
+                                  {{"type", "add_to_cart"}, {"product_id", first}, {"quantity", 1}}};
+    if (variant == "fused")
+      events.push_back({{"type", "add_to_cart"}, {"product_id", "p-0-9"}, {"quantity", 1}});
+    env.Events(subject, std::move(events));
+  }
+
+  EXPECT_EQ(env.Call(http::Method::kGet, "/v1/admin/recommendations/experiment", "user:shopper-1").status,
+            403);
+  EXPECT_EQ(env.Call(http::Method::kGet, "/v1/admin/recommendations/experiment", "").status, 401);
+  std::map<std::string, object> stats;
+  const auto until = Steady::now() + std::chrono::seconds(10);
+  while (Steady::now() < until) {
+    auto r =
+        env.Call(http::Method::kGet, "/v1/admin/recommendations/experiment", "user:admin", "", {"admin"});
+    ASSERT_EQ(r.status, 200) << r.body;
+    object o = ::emporium::testing::ParseObject(r.body);
+    EXPECT_EQ(::emporium::testing::Str(o, "experiment"), "test-1");
+    for (const auto& v : o.at("variants").as_array())
+      stats[std::string(v.at("name").as_string())] = v.as_object();
+    if (stats["fused"].at("add_to_cart").to_number<double>() >= 1 &&
+        stats["popularity"].at("add_to_cart").to_number<double>() >= 1)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (const std::string variant : {"fused", "popularity"}) {
+    const object& s = stats[variant];
+    const double shown =
+        static_cast<double>(lists[by_variant[variant].front()].at("items").as_array().size());
+    EXPECT_EQ(s.at("strategy").as_string(), variant);
+    EXPECT_GE(s.at("served").to_number<double>(), 2.0 * static_cast<double>(by_variant[variant].size()));
+    EXPECT_EQ(s.at("impressions").to_number<double>(), shown) << variant;
+    EXPECT_EQ(s.at("clicks").to_number<double>(), 1) << variant;
+    EXPECT_DOUBLE_EQ(s.at("ctr").to_number<double>(), 1 / shown) << variant;
+    EXPECT_EQ(s.at("add_to_cart").to_number<double>(), 1) << variant << ": only the clicked product counts";
+    EXPECT_EQ(s.at("conversions").to_number<double>(), 0) << variant;
+  }
+  const std::string metrics = env.Metrics();
+  EXPECT_NE(metrics.find("recommend_clicks_total{variant=\"popularity\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("recommend_add_to_cart_total{variant=\"fused\"} 1"), std::string::npos);
 }
 
 }  // namespace
