@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "platform/core/pod_bytes.h"
 #include "platform/core/xoshiro.h"
 
 // LAPACK's Cholesky factorisation and inverse from the factor, as OpenBLAS exports them (the
@@ -23,17 +24,8 @@ namespace {
 constexpr double kDayMs = 86'400'000.0;
 
 // Little-endian fields of a saved generator.
-template <typename T>
-void Put(std::string& out, T v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-template <typename T>
-bool Take(std::string_view& in, T* v) {
-  if (in.size() < sizeof(T)) return false;
-  std::memcpy(v, in.data(), sizeof(T));
-  in.remove_prefix(sizeof(T));
-  return true;
-}
+using bytes::Put;
+using bytes::Take;
 
 // Multi-threaded fill of rows [0, n): fn(begin, end) on contiguous chunks.
 template <typename Fn>

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "platform/core/pod_bytes.h"
+
 namespace emporium::recommend {
 namespace {
 
@@ -41,17 +43,8 @@ std::vector<const Generator*> Pointers(const std::vector<std::unique_ptr<Generat
 
 // Little-endian fields of a saved ranker.
 constexpr std::string_view kRankerMagic = "EMPRANK1";
-template <typename T>
-void Put(std::string& out, T v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-template <typename T>
-bool Take(std::string_view& in, T* v) {
-  if (in.size() < sizeof(T)) return false;
-  std::memcpy(v, in.data(), sizeof(T));
-  in.remove_prefix(sizeof(T));
-  return true;
-}
+using bytes::Put;
+using bytes::Take;
 
 // A booster whose predictions run on the calling thread: Train's predict on its training
 // threads, which would be a thread team per request in serving.

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "platform/core/file_util.h"
+#include "platform/core/pod_bytes.h"
 
 namespace emporium::recommend {
 namespace {
@@ -28,8 +29,7 @@ class Writer {
 
   template <class T>
   void Put(T v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    out_.append(reinterpret_cast<const char*>(&v), sizeof v);
+    bytes::Put(out_, v);
   }
   void Str(std::string_view s) {
     Put(static_cast<uint32_t>(s.size()));
@@ -68,10 +68,7 @@ class Reader {
 
   template <class T>
   bool Get(T* v) {
-    if (b_.size() < sizeof(T)) return false;
-    std::memcpy(v, b_.data(), sizeof(T));
-    b_.remove_prefix(sizeof(T));
-    return true;
+    return bytes::Take(b_, v);
   }
   bool Str(std::string* s) {
     uint32_t n = 0;

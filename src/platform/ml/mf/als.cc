@@ -17,6 +17,7 @@
 #include <immintrin.h>
 #endif
 
+#include "platform/core/pod_bytes.h"
 #include "platform/core/xoshiro.h"
 
 namespace emporium::ml {
@@ -404,12 +405,7 @@ Status ValidateFor(const CsrMatrix& m, int32_t users, int32_t items, std::string
   return Status::Ok();
 }
 
-template <typename T>
-void Put(std::string& out, T v) {
-  char b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  out.append(b, sizeof(T));
-}
+using bytes::Put;
 
 template <typename T>
 T Get(std::string_view bytes, size_t offset) {
