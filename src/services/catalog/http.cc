@@ -3,6 +3,9 @@
 #include <boost/json/array.hpp>
 #include <memory>
 
+#include "platform/http/problem.h"
+#include "platform/http/url.h"
+#include "platform/log/log.h"
 #include "services/catalog/http_util.h"
 #include "services/catalog/image.h"
 #include "services/catalog/product_json.h"
@@ -114,7 +117,7 @@ std::optional<int64_t> IntParam(const Request& req, const char* name, FieldError
 
 class Routes {
  public:
-  explicit Routes(Catalog& catalog) : catalog_(catalog) {}
+  Routes(Catalog& catalog, SimilarFn similar) : catalog_(catalog), similar_(std::move(similar)) {}
 
   Response List(Request& req) {
     ProductQuery q;
@@ -195,6 +198,21 @@ class Routes {
     r.headers.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
     r.headers.Set("X-Content-Type-Options", "nosniff");
     return r;
+  }
+
+  Response Similar(Request& req) {
+    const std::string id(*req.PathParam("id"));
+    auto p = catalog_.Get(id);
+    if (!p.ok()) return Failure(req, p.status());
+    if (!similar_) return http::Problem(503, "similar products need the recommend module", req.path);
+    std::string target = "/v1/recommendations?placement=product&product_id=" + http::PercentEncode(id);
+    if (auto limit = req.QueryParam("limit")) target += "&limit=" + http::PercentEncode(*limit);
+    auto r = similar_(req, target);
+    if (!r.ok()) {
+      log::Warn("catalog: similar products unavailable", {{"error", r.status().ToString()}});
+      return http::Problem(503, "similar products are unavailable: " + r.status().message(), req.path);
+    }
+    return std::move(r).value();
   }
 
   Response Categories(Request& req) {
@@ -282,18 +300,19 @@ class Routes {
 
  private:
   Catalog& catalog_;
+  SimilarFn similar_;
 };
 
 }  // namespace
 
-Status AddProductRoutes(http::Router& router, Catalog& catalog) {
+Status AddProductRoutes(http::Router& router, Catalog& catalog, SimilarFn similar) {
   using auth::Access;
   using http::Method;
   // Product reads are served from the product cache almost always; on a miss they are one
   // SQLite/PostgreSQL read. Running them on the I/O thread (blocking = false) saves the hop to the
   // blocking pool (two thread wake-ups), which costs more than the read itself.
   return http::AddMemberRoutes<Routes>(
-      router, std::make_shared<Routes>(catalog),
+      router, std::make_shared<Routes>(catalog, std::move(similar)),
       {
           {Method::kGet, "/v1/products", &Routes::List, {.access = Access::kPublic}},
           {Method::kGet, "/v1/products/{id}", &Routes::Get, {.access = Access::kPublic, .blocking = false}},
@@ -301,6 +320,7 @@ Status AddProductRoutes(http::Router& router, Catalog& catalog) {
            "/v1/products/{id}/image.svg",
            &Routes::Image,
            {.access = Access::kPublic, .blocking = false}},
+          {Method::kGet, "/v1/products/{id}/similar", &Routes::Similar, {.access = Access::kPublic}},
           {Method::kGet, "/v1/categories", &Routes::Categories, {.access = Access::kPublic}},
           {Method::kPost, "/v1/admin/categories", &Routes::CreateCategory, {.access = Access::kAdmin}},
           {Method::kPost, "/v1/admin/products", &Routes::Create, {.access = Access::kAdmin}},

@@ -4,6 +4,8 @@
 
 #include "platform/bus/bus.h"
 #include "platform/log/log.h"
+#include "platform/module/runtime.h"
+#include "platform/rpc/rpc.h"
 #include "services/catalog/api.h"
 #include "services/catalog/core.h"
 #include "services/catalog/http.h"
@@ -23,10 +25,26 @@ class CatalogModule final : public emporium::Module {
     EMP_RETURN_IF_ERROR(core_.publisher().Start(
         core_.db(), *bus, {{std::string(kProductTopic), 8}, {std::string(kInventoryTopic), 8}}));
     EMP_RETURN_IF_ERROR(SeedIfEmpty());
-    EMP_RETURN_IF_ERROR(AddProductRoutes(rt_.router(), core_.catalog()));
+    EMP_RETURN_IF_ERROR(AddProductRoutes(
+        rt_.router(), core_.catalog(),
+        [this](const http::Request& parent, const std::string& target) { return Similar(parent, target); }));
     EMP_RETURN_IF_ERROR(AddInventoryRoutes(rt_.router(), core_.inventory()));
     core_.inventory().StartSweeper(rt_.config().Duration("catalog-reservation-sweep"));
     return Status::Ok();
+  }
+
+  // Recommend's product placement for GET /v1/products/{id}/similar, on behalf of the caller (their
+  // A/B bucket and purchases count), in-process or remote.
+  Result<http::Response> Similar(const http::Request& parent, const std::string& target) {
+    EMP_ASSIGN_OR_RETURN(rpc::ModuleClient * recommend, rt_.Client("recommend"));
+    http::Request req = http::NewRequest(http::Method::kGet, target);
+    req.principal = parent.principal;
+    if (auto a = parent.headers.Get("Authorization")) req.headers.Set("Authorization", std::string(*a));
+    rpc::CallOptions options;
+    options.timeout = Millis(2000);
+    options.idempotent = true;
+    options.parent = &parent;
+    return recommend->Call(std::move(req), options);
   }
 
   Status Migrate() override {

@@ -225,6 +225,9 @@ class Als final : public Generator {
     std::vector<float> weights;
     for (size_t n = 0; n < h.items.size(); ++n) {
       if (h.items[n] < 0 || h.items[n] >= model_->items()) continue;
+      // An item the fit saw no interaction with has no factors: it says nothing of the user.
+      const std::span<const float> y = model_->item_factors(h.items[n]);
+      if (std::all_of(y.begin(), y.end(), [](float v) { return v == 0.0f; })) continue;
       items.push_back(h.items[n]);
       weights.push_back(h.weights[n]);
     }

@@ -153,6 +153,36 @@ std::vector<int32_t> Graph::RecentItems(const std::string& subject, size_t recen
   return out;
 }
 
+Shopper Graph::ShopperOf(const std::string& subject, double half_life_days, int64_t session_gap_ms) const {
+  std::shared_lock lock(mu_);
+  Shopper out;
+  auto u = user_index_.find(subject);
+  if (u == user_index_.end()) return out;
+  const std::vector<size_t>& positions = by_user_[static_cast<size_t>(u->second)];
+  std::vector<Interaction> all;
+  all.reserve(positions.size());
+  for (size_t at : positions) {
+    all.push_back(rows_[at]);
+    all.back().user = 0;
+  }
+  lock.unlock();
+  size_t start = all.size();  // of the session: positions are in time order
+  while (start > 0 && (start == all.size() || all[start].at_ms - all[start - 1].at_ms < session_gap_ms))
+    --start;
+  const float purchase = SignalWeight(Signal::kPurchase);
+  for (const Interaction& r : all)
+    if (r.weight == purchase) out.bought.push_back(r.item);
+  for (auto it = all.rbegin(); it != all.rend() && out.recent.size() < 3; ++it)
+    if (std::find(out.recent.begin(), out.recent.end(), it->item) == out.recent.end())
+      out.recent.push_back(it->item);
+  std::sort(out.bought.begin(), out.bought.end());
+  out.bought.erase(std::unique(out.bought.begin(), out.bought.end()), out.bought.end());
+  std::vector<Interaction> session(all.begin() + static_cast<ptrdiff_t>(start), all.end());
+  out.session = std::move(Histories(session, 1, 0).front());
+  out.history = std::move(Histories(all, 1, half_life_days).front());
+  return out;
+}
+
 std::vector<int32_t> Graph::CartOf(const std::string& subject) const {
   std::shared_lock lock(mu_);
   std::vector<int32_t> out;
@@ -173,6 +203,8 @@ GraphSnapshot Graph::Snapshot(size_t arrivals) const {
   s.users = static_cast<int32_t>(by_user_.size());
   s.items = static_cast<int32_t>(item_ids_.size());
   s.item_ids = item_ids_;
+  s.categories.reserve(facts_.size());
+  for (const std::optional<ItemFacts>& f : facts_) s.categories.push_back(f ? f->category : "");
   s.interactions = std::min(arrivals, rows_.size());
   s.rows.assign(rows_.begin(), rows_.begin() + static_cast<ptrdiff_t>(s.interactions));
   return s;
@@ -199,6 +231,18 @@ std::optional<int32_t> Graph::ItemIndex(const std::string& product_id) const {
   auto it = item_index_.find(product_id);
   if (it == item_index_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> Graph::CategoriesOf(std::span<const int32_t> items) const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(items.size());
+  for (int32_t item : items) {
+    const bool known =
+        item >= 0 && static_cast<size_t>(item) < facts_.size() && facts_[static_cast<size_t>(item)];
+    out.push_back(known ? facts_[static_cast<size_t>(item)]->category : "");
+  }
+  return out;
 }
 
 std::optional<ItemFacts> Graph::Facts(int32_t item) const {

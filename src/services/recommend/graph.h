@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -53,7 +54,18 @@ struct GraphSnapshot {
   std::vector<Interaction> rows;
   int32_t users = 0, items = 0;
   std::vector<std::string> item_ids;
+  std::vector<std::string> categories;  // per item, "" while the catalog has said nothing of it
   size_t interactions = 0;
+};
+
+// What serving needs of one shopper, read under one lock.
+struct Shopper {
+  History history;  // everything, with the generators' affinity half-life
+  // The current session: the interactions since the last pause of at least the session gap
+  // before the latest one (affinities without decay; a history of one session is all of it).
+  History session;
+  std::vector<int32_t> bought;  // items the shopper purchased, ascending
+  std::vector<int32_t> recent;  // the last 3 distinct items, latest first
 };
 
 class Graph {
@@ -73,6 +85,8 @@ class Graph {
   // half-life of the generators, and the user's last `recent` items (latest first).
   History HistoryOf(const std::string& subject, double half_life_days) const;
   std::vector<int32_t> RecentItems(const std::string& subject, size_t recent) const;
+  // The shopper's history, session (pauses of `session_gap_ms` or more end one) and purchases.
+  Shopper ShopperOf(const std::string& subject, double half_life_days, int64_t session_gap_ms) const;
   // The item indices of the subject's cart in the order they were put in; products the graph has
   // no index for are left out (nothing is known of them).
   std::vector<int32_t> CartOf(const std::string& subject) const;
@@ -88,6 +102,8 @@ class Graph {
   std::optional<int32_t> ItemIndex(const std::string& product_id) const;
   // Facts of an item index (nullopt: no facts yet, or out of range).
   std::optional<ItemFacts> Facts(int32_t item) const;
+  // The categories of items ("" without facts), under one lock.
+  std::vector<std::string> CategoriesOf(std::span<const int32_t> items) const;
   // Whether an item may be shown: known, not deleted, in stock.
   bool Showable(int32_t item) const;
 

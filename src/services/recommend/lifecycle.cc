@@ -49,6 +49,7 @@ Result<std::map<std::string, std::string>> ModelFiles(const Models& m) {
   if (m.ranker) {
     EMP_ASSIGN_OR_RETURN(files["ranker.bin"], m.ranker->Save());
   }
+  if (m.segments) files["segments.bin"] = m.segments->Save();
   return files;
 }
 
@@ -85,6 +86,14 @@ Result<std::shared_ptr<Models>> LoadModels(const ml::ModelStore& store, const ml
     }
     if (m->ranker->popularity().size() != static_cast<size_t>(m->items))
       return FailedPrecondition("model " + artifact.version + ": the ranker was fitted on other items");
+  } else if (bytes.status().code() != Code::kNotFound) {
+    return bytes.status();
+  }
+  if (auto bytes = store.Read(artifact, "segments.bin"); bytes.ok()) {
+    EMP_ASSIGN_OR_RETURN(Segments segments, Segments::Load(*bytes));
+    if (segments.items() != static_cast<size_t>(m->items))
+      return FailedPrecondition("model " + artifact.version + ": the segments were fitted on other items");
+    m->segments = std::make_unique<Segments>(std::move(segments));
   } else if (bytes.status().code() != Code::kNotFound) {
     return bytes.status();
   }
@@ -146,6 +155,10 @@ Result<RoundResult> TrainRound(const Graph& graph, const ml::ModelStore& store, 
                               {"users", before.users},
                               {"items", before.items},
                               {"seconds", r.candidate->seconds}};
+  if (r.candidate->segments) {
+    metrics["segments"] = boost::json::object{{"categories", r.candidate->segments->categories()},
+                                              {"consumables", r.candidate->segments->consumables()}};
+  }
   if (r.candidate->ranker) {
     metrics["ranker"] = boost::json::object{{"groups", r.candidate->ranker->training_groups()},
                                             {"rows", r.candidate->ranker->training_rows()},

@@ -18,9 +18,11 @@
 #include "platform/core/random.h"
 #include "platform/core/rfc3339.h"
 #include "platform/http/problem.h"
+#include "platform/http/url.h"
 #include "platform/log/log.h"
 #include "platform/ml/metrics/report.h"
 #include "platform/module/runtime.h"
+#include "platform/rpc/rpc.h"
 #include "services/recommend/api.h"
 #include "services/recommend/experiment.h"
 #include "services/recommend/feed.h"
@@ -100,6 +102,10 @@ class RecommendModule final : public emporium::Module {
 
   Status Start() override {
     EMP_ASSIGN_OR_RETURN(bus::Bus * bus, rt_.Bus());
+    if (rt_.config().Bool("recommend-content")) {
+      recommender_.SetContent(
+          [this](std::span<const std::string> ids, size_t k) { return SimilarByText(ids, k); });
+    }
     FeedOptions feed;
     feed.observer = [this](const bus::Event& e) { experiment_.Observe(e); };
     EMP_ASSIGN_OR_RETURN(feed_, Feed::Open(*bus, graph_, Dir(rt_) / "log.jsonl", std::move(feed)));
@@ -191,6 +197,48 @@ class RecommendModule final : public emporium::Module {
                                           {"variants", std::move(variants)}});
   }
 
+  // The content list: search's products like these by text (GET /v1/internal/search/similar),
+  // in-process or remote. A failure (search not running, its product vectors off) is said once
+  // and the list is left out for kContentPause before search is asked again.
+  static constexpr Millis kContentTimeout{30};
+  static constexpr std::chrono::seconds kContentPause{10};
+  std::vector<std::string> SimilarByText(std::span<const std::string> ids, size_t k) {
+    std::vector<std::string> out;
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    if (now < content_paused_until_.load(std::memory_order_relaxed)) return out;
+    std::string target = "/v1/internal/search/similar?limit=" + std::to_string(k) + "&ids=";
+    for (size_t i = 0; i < ids.size(); ++i) target += (i ? "," : "") + http::PercentEncode(ids[i]);
+    const auto failed = [&](const std::string& why) {
+      content_paused_until_.store(
+          (std::chrono::steady_clock::now() + kContentPause).time_since_epoch().count(),
+          std::memory_order_relaxed);
+      if (!content_failing_.exchange(true))
+        log::Warn("recommend: no content list (products like these by text) for now", {{"error", why}});
+      return std::vector<std::string>{};
+    };
+    auto client = rt_.Client("search");
+    if (!client.ok()) return failed(client.status().ToString());
+    http::Request req = http::NewRequest(http::Method::kGet, target);
+    req.principal = auth::Principal{.subject = "client:recommend", .client_id = "recommend"};
+    rpc::CallOptions options;
+    options.timeout = kContentTimeout;
+    options.idempotent = true;
+    auto resp = (*client)->Call(std::move(req), options);
+    if (!resp.ok()) return failed(resp.status().ToString());
+    if (resp->status != 200)
+      return failed("search answered " + std::to_string(resp->status) + ": " + resp->body);
+    auto doc = json::Parse(resp->body);
+    if (!doc.ok() || !doc->is_object() || !doc->as_object().contains("items"))
+      return failed("search's answer is not a list of items");
+    for (const auto& item : doc->as_object().at("items").as_array()) {
+      if (const auto* id = item.is_object() ? item.as_object().if_contains("id") : nullptr;
+          id && id->is_string())
+        out.emplace_back(id->as_string());
+    }
+    if (content_failing_.exchange(false)) log::Info("recommend: the content list is back");
+    return out;
+  }
+
   // Degradation: after kSlowStreak requests in a row over recommend-latency-budget, lists are
   // popular items (said so) for kSlowCooldown, then the models are tried again.
   static constexpr int kSlowStreak = 3;
@@ -272,6 +320,8 @@ class RecommendModule final : public emporium::Module {
   const Millis budget_ = rt_.config().Duration("recommend-latency-budget");
   std::atomic<int> slow_streak_{0};
   std::atomic<std::chrono::steady_clock::rep> slow_until_{0};
+  std::atomic<std::chrono::steady_clock::rep> content_paused_until_{0};
+  std::atomic<bool> content_failing_{false};
   int64_t started_ms_ = UnixMillis(SystemClock::Get().WallNow());
   std::unique_ptr<Feed> feed_;
   std::unique_ptr<ml::ModelStore> store_;
@@ -411,6 +461,9 @@ ModuleDef Module() {
                 "New interactions since the last round that make recommend train a candidate."},
                {"recommend-min-slice", Type::kInt, "50",
                 "Fewest newest interactions held back to judge a candidate against the current model."},
+               {"recommend-content", Type::kBool, "true",
+                "Whether product and home lists include products like the shopper's by text (search's "
+                "product vectors, when search runs with the sentence encoder)."},
                {"recommend-model-poll-ms", Type::kInt, "5000",
                 "How often recommend looks for a newly promoted model in <data-dir>/models/recommend."}},
       .make = [](Runtime& rt) { return std::make_unique<RecommendModule>(rt); },

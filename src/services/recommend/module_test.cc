@@ -15,11 +15,13 @@
 
 #include "platform/bus/bus.h"
 #include "platform/core/json.h"
+#include "platform/ml/encoder/encoder.h"
 #include "platform/ml/registry/registry.h"
 #include "platform/module/testing.h"
 #include "services/behavior/api.h"
 #include "services/catalog/api.h"
 #include "services/recommend/api.h"
+#include "services/search/api.h"
 
 namespace emporium::recommend {
 namespace {
@@ -35,9 +37,9 @@ std::string ProductId(int category, int n) {
 
 class Env {
  public:
-  explicit Env(std::filesystem::path dir = {}, std::vector<std::string> args = {})
-      : dir_("recommend", std::move(dir)),
-        rt_(dir_.path(), {behavior::Module(), Module()}, Args(std::move(args))) {}
+  explicit Env(std::filesystem::path dir = {}, std::vector<std::string> args = {},
+               std::vector<ModuleDef> modules = {behavior::Module(), Module()})
+      : dir_("recommend", std::move(dir)), rt_(dir_.path(), std::move(modules), Args(std::move(args))) {}
 
   Status Start() { return rt_.Start(); }
 
@@ -479,6 +481,84 @@ TEST(RecommendModule, AnExperimentSplitsShoppersAndCountsWhatTheirListsDid) {
   const std::string metrics = env.Metrics();
   EXPECT_NE(metrics.find("recommend_clicks_total{variant=\"popularity\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("recommend_add_to_cart_total{variant=\"fused\"} 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace emporium::recommend
+
+namespace emporium::recommend {
+namespace {
+
+// With catalog and search in the runtime: GET /v1/products/{id}/similar is recommend's product
+// list, and a product nobody viewed has neighbours by its text (search's product vectors, the
+// real sentence encoder that `make deps` installs).
+TEST(RecommendModule, ANewProductsSimilarItemsComeFromItsTextThroughCatalog) {
+  auto model = ml::SharedEncoder(ml::DefaultModelRoot() / ml::kMiniLmDirName);
+  ASSERT_TRUE(model.ok()) << "the sentence encoder is part of the build (make deps)";
+  Env env(
+      {},
+      {"--catalog-demo-size=40", "--search-semantic=true", "--model-dir=" + ml::DefaultModelRoot().string()},
+      {catalog::Module(), search::Module(), behavior::Module(), Module()});
+  ASSERT_TRUE(env.Start().ok());
+  const auto id = [](int n) {
+    std::string digits = std::to_string(n);
+    return "p-" + std::string(6 - digits.size(), '0') + digits;
+  };
+  for (int u = 0; u < 12; ++u) {
+    std::vector<std::string> ids;
+    for (int k = 0; k < 5; ++k) ids.push_back(id(1 + (u + k * 4) % 20));
+    env.View("user:shopper-" + std::to_string(u), ids);
+  }
+  env.WaitForModel(60);
+
+  const std::string cold = id(35);  // nobody viewed it
+  const auto similar_by_text = [&] {
+    auto r = env.Call(http::Method::kGet, "/v1/internal/search/similar?limit=20&ids=" + cold, "client:test");
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::set<std::string> out;
+    const object o = ::emporium::testing::ParseObject(r.body);
+    if (!o.contains("items")) return out;
+    for (const auto& item : o.at("items").as_array()) out.emplace(item.at("id").as_string());
+    return out;
+  };
+  std::set<std::string> by_text;
+  for (const auto until = Steady::now() + std::chrono::seconds(30); Steady::now() < until;) {
+    by_text = similar_by_text();
+    if (by_text.size() == 20) break;  // the catalog embedded
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(by_text.size(), 20u);
+
+  auto product = env.Call(http::Method::kGet, "/v1/products/" + cold, "");
+  ASSERT_EQ(product.status, 200);
+  const std::string title(::emporium::testing::ParseObject(product.body).at("title").as_string());
+  object list;
+  for (const auto until = Steady::now() + std::chrono::seconds(20); Steady::now() < until;) {
+    auto r = env.Call(http::Method::kGet, "/v1/products/" + cold + "/similar?limit=5", "");
+    ASSERT_EQ(r.status, 200) << r.body;
+    list = ::emporium::testing::ParseObject(r.body);
+    const auto& items = list.at("items").as_array();
+    if (!items.empty() && items[0].at("source").as_string() == "content") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // recommend pauses after a failed ask
+  }
+  EXPECT_EQ(list.at("placement").as_string(), "product");
+  const auto& items = list.at("items").as_array();
+  ASSERT_FALSE(items.empty());
+  for (const auto& item : items) {
+    const std::string pid(item.at("product_id").as_string());
+    EXPECT_NE(pid, cold);
+    if (item.at("source").as_string() != "content") continue;
+    EXPECT_TRUE(by_text.contains(pid)) << pid << " is not like it by text";
+    EXPECT_EQ(item.at("reason").as_string(), "Similar to " + title);
+  }
+  EXPECT_EQ(items[0].at("source").as_string(), "content") << json::Dump(list);
+
+  auto missing = env.Call(http::Method::kGet, "/v1/products/p-999999/similar", "");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.headers.Get("Content-Type").value_or(""), "application/problem+json");
+  auto bad = env.Call(http::Method::kGet, "/v1/products/" + cold + "/similar?limit=0", "");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("limit"), std::string::npos);
 }
 
 }  // namespace

@@ -36,20 +36,41 @@ void BestFirst(std::vector<Proposal>& v) {
   });
 }
 
-// The personal generators' lists by reciprocal rank; an item's source is the first to propose it.
-std::vector<Proposal> Fused(const Models& m, const History& seed, std::span<const int32_t> exclude) {
-  std::vector<Proposal> out;
-  if (seed.items.empty()) return out;
-  std::unordered_map<int32_t, size_t> at;
-  for (const Generator* g : {m.cooccur.get(), m.als.get()}) {
-    if (!g) continue;
-    const std::vector<Scored> list = g->Recommend(seed, kPerGenerator, exclude);
-    for (size_t r = 0; r < list.size(); ++r) {
-      auto [it, added] = at.emplace(list[r].item, out.size());
-      if (added) out.push_back(Proposal{list[r].item, 0, g});
-      out[it->second].score += static_cast<float>(1.0 / (kFusionOffset + static_cast<double>(r + 1)));
-    }
+// Adds a list by reciprocal rank; an item keeps the source and via of the first list to propose it.
+void Fuse(std::vector<Proposal>& out, std::unordered_map<int32_t, size_t>& at, std::span<const Scored> list,
+          const Generator* source, Via via) {
+  for (size_t r = 0; r < list.size(); ++r) {
+    auto [it, added] = at.emplace(list[r].item, out.size());
+    if (added) out.push_back(Proposal{list[r].item, 0, source, via});
+    out[it->second].score += static_cast<float>(1.0 / (kFusionOffset + static_cast<double>(r + 1)));
   }
+}
+
+std::vector<Scored> ContentList(const Context& context, std::span<const int32_t> exclude) {
+  std::vector<Scored> out;
+  for (int32_t item : context.content)
+    if (!std::binary_search(exclude.begin(), exclude.end(), item)) out.push_back({item, 0});
+  return out;
+}
+
+// The personal generators' lists over the session and the history, the content list and the
+// segments' list, by reciprocal rank (an item's reason is the first list's to propose it).
+std::vector<Proposal> Fused(const Models& m, const History& seed, std::span<const int32_t> exclude,
+                            const Context& context) {
+  std::vector<Proposal> out;
+  std::unordered_map<int32_t, size_t> at;
+  if (!seed.items.empty()) {
+    // The session's list first: what it proposes says "because you're looking at".
+    if (context.session && !context.session->items.empty() && m.cooccur)
+      Fuse(out, at, m.cooccur->Recommend(*context.session, kPerGenerator, exclude), m.cooccur.get(),
+           Via::kSession);
+    for (const Generator* g : {m.cooccur.get(), m.als.get()})
+      if (g) Fuse(out, at, g->Recommend(seed, kPerGenerator, exclude), g, Via::kHistory);
+  }
+  Fuse(out, at, ContentList(context, exclude), nullptr, Via::kContent);
+  if (context.segments && !seed.items.empty())
+    Fuse(out, at, context.segments->Popular(seed, context.categories, kPerGenerator, exclude),
+         m.popularity.get(), Via::kSegment);
   BestFirst(out);
   return out;
 }
@@ -57,17 +78,39 @@ std::vector<Proposal> Fused(const Models& m, const History& seed, std::span<cons
 // The trees' order of the generators' union. The scores go through the logistic function: rank:ndcg
 // margins may be negative, and the popular items that fill a list are scored below its last
 // candidate as a fraction of that score.
+// The trees know neither the session nor the content, so the lists over those follow the trees'
+// candidates (fused among themselves).
 Result<std::vector<Proposal>> Ranked(const Models& m, std::span<const Generator* const> generators,
-                                     const History& seed, std::span<const int32_t> exclude) {
+                                     const History& seed, std::span<const int32_t> exclude,
+                                     const Context& context) {
   std::vector<Proposal> out;
-  if (seed.items.empty()) return out;
-  const CandidateRows c =
-      Candidates(generators, m.ranker->popularity(), seed, m.ranker->candidates(), exclude);
-  EMP_ASSIGN_OR_RETURN(std::vector<float> scores, m.ranker->Score(c));
-  out.reserve(c.items.size());
-  for (size_t n = 0; n < c.items.size(); ++n)
-    out.push_back(Proposal{c.items[n], 1.0f / (1.0f + std::exp(-scores[n])), generators[c.best[n]]});
-  BestFirst(out);
+  if (!seed.items.empty()) {
+    const CandidateRows c =
+        Candidates(generators, m.ranker->popularity(), seed, m.ranker->candidates(), exclude);
+    EMP_ASSIGN_OR_RETURN(std::vector<float> scores, m.ranker->Score(c));
+    out.reserve(c.items.size());
+    for (size_t n = 0; n < c.items.size(); ++n)
+      out.push_back(Proposal{c.items[n], 1.0f / (1.0f + std::exp(-scores[n])), generators[c.best[n]]});
+    BestFirst(out);
+  }
+  std::vector<int32_t> taken(exclude.begin(), exclude.end());
+  for (const Proposal& p : out) taken.push_back(p.item);
+  std::sort(taken.begin(), taken.end());
+  std::vector<Proposal> more;
+  std::unordered_map<int32_t, size_t> at;
+  if (context.session && !context.session->items.empty() && m.cooccur)
+    Fuse(more, at, m.cooccur->Recommend(*context.session, kPerGenerator, taken), m.cooccur.get(),
+         Via::kSession);
+  Fuse(more, at, ContentList(context, taken), nullptr, Via::kContent);
+  if (context.segments && !seed.items.empty())
+    Fuse(more, at, context.segments->Popular(seed, context.categories, kPerGenerator, taken),
+         m.popularity.get(), Via::kSegment);
+  BestFirst(more);
+  const float below = out.empty() ? 1.0f : out.back().score;
+  for (size_t r = 0; r < more.size(); ++r) {
+    more[r].score = below * 0.5f / static_cast<float>(r + 2);
+    out.push_back(more[r]);
+  }
   return out;
 }
 
@@ -76,26 +119,80 @@ std::string Title(const Graph& g, int32_t item) {
   return f && !f->title.empty() ? f->title : "an item";
 }
 
+// What a request's list is made for, beyond the proposals.
+struct Seeds {
+  const History& seed;
+  const History* session = nullptr;
+  std::span<const int32_t> own;             // never shown
+  std::span<const int32_t> bought;          // the shopper's purchases, ascending
+  int32_t anchor = -1;                      // what the content list is like: the product, the latest item
+  std::span<const std::string> categories;  // of seed.items, parallel to them
+};
+
+std::string_view SourceName(const Proposal& p) {
+  switch (p.via) {
+    case Via::kSession: return "session";
+    case Via::kContent: return "content";
+    case Via::kSegment: return "segment";
+    case Via::kHistory: break;
+  }
+  return p.source ? p.source->name() : "content";
+}
+
+std::string Reason(const Graph& graph, const RecommendRequest& request, const Models& models, const Seeds& s,
+                   const Proposal& c, const ItemFacts& f) {
+  if (c.via == Via::kSegment || c.source == models.popularity.get())
+    return f.category.empty() ? "Popular right now" : "Popular in " + f.category;
+  if (c.via == Via::kContent)
+    return "Similar to " + Title(graph, s.anchor >= 0 ? s.anchor : s.seed.items.front());
+  if (c.via == Via::kSession) {
+    const std::optional<int32_t> because = s.session ? c.source->Because(*s.session, c.item) : std::nullopt;
+    return "Because you're looking at " + Title(graph, because.value_or(s.anchor));
+  }
+  if (request.placement == Placement::kProduct)
+    return (c.source->name() == "cooccur" ? "Often viewed with " : "Similar to ") +
+           Title(graph, s.seed.items.front());
+  if (request.placement == Placement::kCart)
+    return "Goes with " + Title(graph, c.source->Because(s.seed, c.item).value_or(s.seed.items.front()));
+  if (auto because = c.source->Because(s.seed, c.item)) return "Because you viewed " + Title(graph, *because);
+  return "Picked for you";
+}
+
 // What every strategy's proposals go through: the catalog's filters and the seed's own items out,
-// popular items fill a short list, the category cap (home, email), the reasons.
-void Present(const Graph& graph, const RecommendRequest& request, const Models& models, const History& seed,
-             std::span<const int32_t> own, std::vector<Proposal> proposals, Recommendations& out) {
+// popular items (the seed's categories', then the shop's) fill a short list, bought durables last
+// (product, cart), the category cap (home, email), the reasons.
+void Present(const Graph& graph, const RecommendRequest& request, const Models& models, const Seeds& s,
+             std::vector<Proposal> proposals, Recommendations& out) {
   const size_t limit = std::max<size_t>(1, request.limit);
   const bool personal = request.placement == Placement::kHome || request.placement == Placement::kEmail;
   std::erase_if(proposals, [&](const Proposal& p) {
-    return !graph.Showable(p.item) || std::binary_search(own.begin(), own.end(), p.item);
+    return !graph.Showable(p.item) || std::binary_search(s.own.begin(), s.own.end(), p.item);
   });
   if (proposals.size() < limit && models.popularity) {
     // Popular items fill what the personal generators leave (all of it for a new shopper).
     std::unordered_set<int32_t> have;
     for (const Proposal& p : proposals) have.insert(p.item);
     const float below = proposals.empty() ? 1.0f : proposals.back().score;
-    const std::vector<Scored> popular = models.popularity->Recommend(seed, kPerGenerator + limit, own);
-    for (size_t r = 0; r < popular.size() && proposals.size() < limit * 3; ++r) {
-      if (!graph.Showable(popular[r].item) || !have.insert(popular[r].item).second) continue;
-      proposals.push_back(
-          Proposal{popular[r].item, below * 0.5f / static_cast<float>(r + 2), models.popularity.get()});
-    }
+    size_t rank = 0;
+    const auto fill = [&](const std::vector<Scored>& popular, Via via) {
+      for (size_t r = 0; r < popular.size() && proposals.size() < limit * 3; ++r) {
+        if (!graph.Showable(popular[r].item) || !have.insert(popular[r].item).second) continue;
+        proposals.push_back(Proposal{popular[r].item, below * 0.5f / static_cast<float>(++rank + 1),
+                                     models.popularity.get(), via});
+      }
+    };
+    // The control (kPopularity) and degraded lists are the shop's popular items alone.
+    if (models.segments && out.strategy != Strategy::kPopularity)
+      fill(models.segments->Popular(s.seed, s.categories, kPerGenerator + limit, s.own), Via::kSegment);
+    fill(models.popularity->Recommend(s.seed, kPerGenerator + limit, s.own), Via::kHistory);
+  }
+  if (!personal && !s.bought.empty()) {
+    // Home and email never show what the shopper bought (it is their own); here a durable they
+    // bought goes after everything else.
+    std::stable_partition(proposals.begin(), proposals.end(), [&](const Proposal& p) {
+      return !std::binary_search(s.bought.begin(), s.bought.end(), p.item) ||
+             (models.segments && !models.segments->Durable(p.item));
+    });
   }
 
   // Home and email: at most a third of the list (at least 2) from one category while others are
@@ -121,29 +218,15 @@ void Present(const Graph& graph, const RecommendRequest& request, const Models& 
 
   for (const Proposal* c : chosen) {
     auto f = graph.Facts(c->item);
-    const std::string_view source = c->source->name();
-    RecommendedItem item{f->id, f->title, c->score, "", std::string(source)};
-    if (c->source == models.popularity.get()) {
-      item.reason = f->category.empty() ? "Popular right now" : "Popular in " + f->category;
-    } else if (request.placement == Placement::kProduct) {
-      item.reason =
-          (source == "cooccur" ? "Often viewed with " : "Similar to ") + Title(graph, seed.items.front());
-    } else if (request.placement == Placement::kCart) {
-      item.reason =
-          "Goes with " + Title(graph, c->source->Because(seed, c->item).value_or(seed.items.front()));
-    } else if (auto because = c->source->Because(seed, c->item)) {
-      item.reason = "Because you viewed " + Title(graph, *because);
-    } else {
-      item.reason = "Picked for you";
-    }
-    out.items.push_back(std::move(item));
+    out.items.push_back(RecommendedItem{f->id, f->title, c->score, Reason(graph, request, models, s, *c, *f),
+                                        std::string(SourceName(*c))});
   }
 }
 
 }  // namespace
 
 std::vector<Proposal> Propose(const Models& models, Strategy strategy, const History& seed,
-                              std::span<const int32_t> exclude, Strategy* served) {
+                              std::span<const int32_t> exclude, Strategy* served, const Context& context) {
   if (strategy == Strategy::kPopularity) {
     if (served) *served = Strategy::kPopularity;
     return {};
@@ -151,14 +234,14 @@ std::vector<Proposal> Propose(const Models& models, Strategy strategy, const His
   if (strategy == Strategy::kRanked && models.ranker) {
     std::vector<const Generator*> generators;
     if (RankerInputs(models, &generators)) {
-      if (auto ranked = Ranked(models, generators, seed, exclude); ranked.ok()) {
+      if (auto ranked = Ranked(models, generators, seed, exclude, context); ranked.ok()) {
         if (served) *served = Strategy::kRanked;
         return std::move(ranked).value();
       }
     }
   }
   if (served) *served = Strategy::kFused;
-  return Fused(models, seed, exclude);
+  return Fused(models, seed, exclude, context);
 }
 
 std::optional<Placement> PlacementOf(std::string_view name) {
@@ -218,6 +301,13 @@ Result<std::shared_ptr<Models>> TrainModels(const GraphSnapshot& snapshot, const
   m->interactions = snapshot.interactions;
   m->popularity = MakePopularity();
   EMP_RETURN_IF_ERROR(m->popularity->Fit(t));
+  {
+    std::vector<float> users(static_cast<size_t>(t.items));  // distinct users per item, as popularity
+    for (size_t i = 0; i < users.size(); ++i)
+      users[i] = static_cast<float>(t.item_users.indptr[i + 1] - t.item_users.indptr[i]);
+    m->segments = std::make_unique<Segments>(
+        Segments::Fit(snapshot.rows, snapshot.categories, users, options.segments));
+  }
   m->no_ranker = "too little data for the ranker";
   if (snapshot.interactions >= options.min_interactions && snapshot.users > 1) {
     if (stop.stop_requested()) return Cancelled("training stopped");
@@ -265,22 +355,36 @@ Result<std::shared_ptr<Models>> TrainModels(const GraphSnapshot& snapshot, const
   return m;
 }
 
+std::vector<int32_t> Recommender::Content(std::span<const int32_t> of, size_t k) const {
+  std::vector<int32_t> out;
+  if (!content_ || of.empty()) return out;
+  std::vector<std::string> ids;
+  for (int32_t item : of)
+    if (auto f = graph_.Facts(item)) ids.push_back(f->id);
+  if (ids.empty()) return out;
+  for (const std::string& id : content_(ids, k))
+    if (auto i = graph_.ItemIndex(id)) out.push_back(*i);
+  return out;
+}
+
 Recommendations Recommender::Recommend(const RecommendRequest& request) const {
   Recommendations out;
   const std::shared_ptr<const Models> models = models_.load();
 
   // The seed of the list: the shopper's history, or the given products.
+  Shopper shopper;
+  if (!request.subject.empty()) shopper = graph_.ShopperOf(request.subject, half_life_days_, kSessionGapMs);
   History seed;
   std::vector<int32_t> own;  // never shown
   const bool personal = request.placement == Placement::kHome || request.placement == Placement::kEmail;
   if (personal) {
-    if (!request.subject.empty()) seed = graph_.HistoryOf(request.subject, half_life_days_);
+    seed = shopper.history;
     own = seed.items;
   } else {
     std::vector<std::string> ids = request.product_ids;
     if (ids.empty() && request.placement == Placement::kCart && !request.subject.empty()) {
       std::vector<int32_t> cart = graph_.CartOf(request.subject);
-      if (cart.empty()) cart = graph_.RecentItems(request.subject, 5);  // no cart events for them yet
+      if (cart.empty()) cart = shopper.recent;  // no cart events for them yet
       own = std::move(cart);
     }
     for (const std::string& id : ids)
@@ -300,8 +404,27 @@ Recommendations Recommender::Recommend(const RecommendRequest& request) const {
     return out;
   }
   out.model = models->version;
-  std::vector<Proposal> proposals = Propose(*models, request.strategy, seed, own, &out.strategy);
-  Present(graph_, request, *models, seed, own, std::move(proposals), out);
+
+  // The session's list when the session is not the whole history; the content list of the
+  // product, or of the shopper's latest items.
+  std::vector<std::string> categories;
+  if (models->segments) categories = graph_.CategoriesOf(seed.items);
+  Seeds seeds{.seed = seed, .own = own, .bought = shopper.bought, .categories = categories};
+  Context context{.categories = categories};
+  std::vector<int32_t> content;
+  if (personal) {
+    if (shopper.session.items.size() < seed.items.size()) context.session = &shopper.session;
+    seeds.session = &shopper.session;
+    if (!shopper.recent.empty()) seeds.anchor = shopper.recent.front();
+    if (seed.items.size() < kShortHistory) context.segments = models->segments.get();
+    if (request.strategy != Strategy::kPopularity) content = Content(shopper.recent, kPerGenerator / 5);
+  } else if (request.placement == Placement::kProduct && !seed.items.empty()) {
+    seeds.anchor = seed.items.front();
+    if (request.strategy != Strategy::kPopularity) content = Content(seed.items, kPerGenerator / 5);
+  }
+  context.content = content;
+  std::vector<Proposal> proposals = Propose(*models, request.strategy, seed, own, &out.strategy, context);
+  Present(graph_, request, *models, seeds, std::move(proposals), out);
   return out;
 }
 

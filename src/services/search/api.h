@@ -4,6 +4,9 @@
 //   GET  /v1/search?q=&category=&brand=&min_price=&max_price=&in_stock=&page_size=&page_token=
 //   GET  /v1/search/suggest?q=
 //   POST /v1/search/rebuild            (admin) re-index every product from catalog's API
+//   GET  /v1/internal/search/similar?ids=a,b&limit=   (Access kService) the products nearest to
+//        the centroid of the given products' text vectors, none of them:
+//        {"items":[{"id","similarity"}]}; 503 while product vectors are off (no sentence encoder)
 // Commands: `emporium search rebuild`, `emporium eval search --judgments FILE [--k=10]`.
 // Consumes topics kProductTopic and kInventoryTopic (catalog's contract); publishes nothing.
 #pragma once

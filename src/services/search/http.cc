@@ -14,6 +14,7 @@ constexpr int kDefaultPageSize = 20;
 constexpr int kMaxPageSize = 100;
 constexpr int kMaxOffset = 10'000;
 constexpr size_t kMaxQueryBytes = 512;
+constexpr size_t kMaxSimilarIds = 20;
 
 std::optional<int64_t> ParseInt(std::string_view s) {
   int64_t v = 0;
@@ -164,6 +165,43 @@ Status AddRoutes(http::Router& router, HttpDeps deps) {
     for (size_t i = 0; i < r->size(); ++i) out += (i ? "," : "") + json::Quote((*r)[i]);
     return http::Response::Json(200, out + "]}");
   }));
+  // Products like the given ones by their text, for recommend's content list (docs/search.md).
+  EMP_RETURN_IF_ERROR(router.Add(
+      http::Method::kGet, "/v1/internal/search/similar",
+      [deps](http::Request& req) {
+        std::vector<http::FieldError> errors;
+        std::vector<std::string> ids;
+        std::string cur;
+        for (char c : req.QueryParam("ids").value_or("") + ",") {
+          if (c != ',') {
+            cur += c;
+          } else if (!cur.empty()) {
+            ids.push_back(std::move(cur));
+            cur.clear();
+          }
+        }
+        if (ids.empty()) errors.push_back({"ids", "required: product ids, comma-separated"});
+        if (ids.size() > kMaxSimilarIds) errors.push_back({"ids", "at most 20 ids"});
+        int64_t limit = 10;
+        if (auto l = req.QueryParam("limit")) {
+          auto n = ParseInt(*l);
+          if (!n || *n < 1 || *n > 100) errors.push_back({"limit", "must be between 1 and 100"});
+          limit = n.value_or(limit);
+        }
+        if (!errors.empty())
+          return http::Problem(400, "invalid similar-products parameters", req.path, errors);
+        if (!deps.vectors)
+          return http::Problem(
+              503, "product vectors are off (no sentence encoder, or --search-semantic=false)", req.path);
+        const SemanticCandidates like = deps.vectors->Like(ids, static_cast<size_t>(limit));
+        std::string out = "{\"items\":[";
+        for (size_t i = 0; i < like.ids.size(); ++i) {
+          out += (i ? ",{\"id\":" : "{\"id\":") + json::Quote(like.ids[i]) +
+                 ",\"similarity\":" + std::to_string(like.similarity[i]) + "}";
+        }
+        return http::Response::Json(200, out + "]}");
+      },
+      http::RouteOptions{.access = auth::Access::kService}));
   return router.Add(
       http::Method::kPost, "/v1/search/rebuild",
       [deps](http::Request& req) {

@@ -231,6 +231,65 @@ TEST(SearchModule, SemanticAndHybridFindByMeaningWhereKeywordFindsNothing) {
   std::filesystem::remove_all(dir);
 }
 
+// Recommend's content list: products like the given ones by their text, for service clients.
+TEST(SearchModule, SimilarProductsAreTheNearestByTextForServiceClients) {
+  auto model = ml::SharedEncoder(ml::DefaultModelRoot() / ml::kMiniLmDirName);
+  ASSERT_TRUE(model.ok()) << "the sentence encoder is part of the build (make deps)";
+  Env env({}, SemanticFlags());
+  ASSERT_TRUE(env.Start().ok());
+  std::vector<ProductSpec> catalog = MeaningCatalog();
+  ProductSpec jacket = catalog.front();
+  jacket.id = "p-jacket";
+  jacket.title = "Hooded Winter Down Jacket";
+  jacket.brand = "Alpwear";
+  jacket.description = "Warm down insulation, water-repellent shell.";
+  catalog.push_back(jacket);
+  for (const auto& s : catalog) env.PublishProduct(s);
+
+  const auto similar = [&](const std::string& query, bool service = true) {
+    http::Request req = http::NewRequest(http::Method::kGet, "/v1/internal/search/similar?" + query);
+    if (service) req.principal = auth::Principal{.subject = "client:recommend", .client_id = "recommend"};
+    return env.rt().Dispatch(req);
+  };
+  boost::json::array items;
+  for (auto start = Clock::now(); Clock::now() - start < Millis(20'000);) {
+    auto r = similar("ids=p-parka&limit=10");
+    ASSERT_EQ(r.status, 200) << r.body;
+    items = ::emporium::testing::ParseObject(r.body).at("items").as_array();
+    if (items.size() == catalog.size() - 1) break;  // every product embedded
+    std::this_thread::sleep_for(Millis(50));
+  }
+  ASSERT_EQ(items.size(), catalog.size() - 1);
+  EXPECT_EQ(items[0].at("id").as_string(), "p-jacket");
+  double last = 2;
+  for (const auto& item : items) {
+    EXPECT_NE(item.at("id").as_string(), "p-parka") << "never the given product";
+    const double similarity = item.at("similarity").to_number<double>();
+    EXPECT_LE(similarity, last);
+    last = similarity;
+  }
+  auto two = ::emporium::testing::ParseObject(similar("ids=p-parka,p-jacket&limit=2").body);
+  ASSERT_EQ(two.at("items").as_array().size(), 2u);
+  for (const auto& item : two.at("items").as_array()) {
+    EXPECT_NE(item.at("id").as_string(), "p-parka");
+    EXPECT_NE(item.at("id").as_string(), "p-jacket");
+  }
+  EXPECT_TRUE(::emporium::testing::ParseObject(similar("ids=p-unknown").body).at("items").as_array().empty());
+
+  EXPECT_EQ(similar("ids=p-parka", false).status, 401);
+  for (const char* bad : {"", "ids=", "limit=0&ids=p-parka", "ids=p-parka&limit=101", "ids=p-parka&limit=x"})
+    EXPECT_EQ(similar(bad).status, 400) << bad;
+  std::string many = "ids=";
+  for (int i = 0; i < 21; ++i) many += "p-" + std::to_string(i) + ",";
+  EXPECT_EQ(similar(many).status, 400);
+
+  Env keyword;
+  ASSERT_TRUE(keyword.Start().ok());
+  http::Request req = http::NewRequest(http::Method::kGet, "/v1/internal/search/similar?ids=p-parka");
+  req.principal = auth::Principal{.subject = "client:recommend", .client_id = "recommend"};
+  EXPECT_EQ(keyword.rt().Dispatch(req).status, 503) << "said when product vectors are off";
+}
+
 // A ranker over this build's features trained on random rows: any valid model will do here
 // (ltr_test checks what a model learns).
 std::string TinyRanker() {

@@ -1,5 +1,6 @@
 #include "services/search/vectors.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <limits>
@@ -306,6 +307,20 @@ SemanticCandidates ProductVectors::Candidates(std::string_view text) const {
 
 SemanticCandidates ProductVectors::Candidates(std::string_view text, size_t k) const {
   return state_->Near(state_->encoder->Encode(text), k);
+}
+
+SemanticCandidates ProductVectors::Like(std::span<const std::string> of, size_t k) const {
+  std::vector<float> centroid = state_->ann->Centroid(of);
+  if (centroid.empty()) return {};
+  SemanticCandidates near = state_->Near(std::move(centroid), k + of.size());
+  SemanticCandidates out;
+  for (size_t i = 0; i < near.ids.size() && out.ids.size() < k; ++i) {
+    if (std::find(of.begin(), of.end(), near.ids[i]) != of.end()) continue;
+    out.ids.push_back(std::move(near.ids[i]));
+    out.similarity.push_back(near.similarity[i]);
+  }
+  out.similarity_of = std::move(near.similarity_of);
+  return out;
 }
 
 std::vector<float> ProductVectors::SimilarityToCentroid(std::span<const std::string> of,

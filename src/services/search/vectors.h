@@ -60,6 +60,10 @@ class ProductVectors final : public IndexListener {
   std::vector<SemanticCandidates> Candidates(std::span<const std::string> texts, size_t k,
                                              std::stop_token stop = {}) const;
 
+  // The k products nearest to the centroid of the `of` products' vectors, none of `of` (empty when
+  // none of them has a vector): "products like these", by their text. Thread-safe.
+  SemanticCandidates Like(std::span<const std::string> of, size_t k) const;
+
   // The cosine of each candidate's vector to the centroid of the `of` products' vectors (NaN for
   // a candidate without a vector; all NaN when none of `of` has one). Personalization: how much a
   // candidate is like what the shopper looked at lately.

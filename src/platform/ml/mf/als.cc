@@ -544,13 +544,20 @@ Result<AlsModel> AlsModel::Fit(const CsrMatrix& user_items, const AlsOptions& op
   const size_t s = static_cast<size_t>(m.stride_);
   m.user_factors_.assign(static_cast<size_t>(m.users_) * s, 0.0f);
   m.item_factors_.assign(static_cast<size_t>(m.items_) * s, 0.0f);
-  Xoshiro256 rng(options.seed);
-  for (Floats* f : {&m.user_factors_, &m.item_factors_})
-    for (size_t row = 0; row < f->size() / s; ++row)
-      for (size_t j = 0; j < static_cast<size_t>(m.factors_); ++j)
-        (*f)[row * s + j] = static_cast<float>(rng.Next() >> 40) * 0x1p-24f * 0.01f;
-
   const CsrMatrix item_users = user_items.Transposed();
+  // Rows without interactions start at zero and stay there (their half step has nothing to fit),
+  // so an item nobody interacted with has no factors and scores 0 for everyone. The generator
+  // draws for them anyway: the other rows start where they did before.
+  Xoshiro256 rng(options.seed);
+  for (auto [f, rows] : {std::pair{&m.user_factors_, &user_items}, std::pair{&m.item_factors_, &item_users}})
+    for (size_t row = 0; row < f->size() / s; ++row) {
+      const bool empty = rows->indptr[row + 1] == rows->indptr[row];
+      for (size_t j = 0; j < static_cast<size_t>(m.factors_); ++j) {
+        const float v = static_cast<float>(rng.Next() >> 40) * 0x1p-24f * 0.01f;
+        (*f)[row * s + j] = empty ? 0.0f : v;
+      }
+    }
+
   AlignedFloats gram;
   std::vector<AlignedFloats> scratch;
   HalfStep users_step{.m = &user_items,

@@ -101,8 +101,9 @@ class AlsModel {
  public:
   static constexpr int kMaxFactors = 4096;
 
-  // Trains on `user_items` (users × items). `progress`, when set, is called after each iteration
-  // with the iteration's index (from 0) and its wall-clock seconds.
+  // Trains on `user_items` (users × items). A user or item without interactions keeps all-zero
+  // factors. `progress`, when set, is called after each iteration with the iteration's index
+  // (from 0) and its wall-clock seconds.
   static Result<AlsModel> Fit(const CsrMatrix& user_items, const AlsOptions& options,
                               const std::function<void(int, double)>& progress = {});
   // Bytes from Save. kInvalidArgument for anything else: wrong magic or version, truncated or
