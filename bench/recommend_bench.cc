@@ -356,7 +356,7 @@ void Breakdown(const Graph& graph, const Models& models, const ml::AlsModel& pro
     const auto t7 = SteadyClock::now();
     CandidateRows rows;
     if (models.ranker)
-      rows = Candidates(ranked, models.ranker->popularity(), h, models.ranker->candidates(), h.items);
+      rows = Candidates(ranked, models.ranker->side(), h, {}, models.ranker->candidates(), h.items);
     const auto t8 = SteadyClock::now();
     if (models.ranker && !models.ranker->Score(rows).ok()) continue;
     const auto t9 = SteadyClock::now();

@@ -273,6 +273,15 @@ std::vector<std::string> GroundTruth::Products() const {
   return out;
 }
 
+std::optional<GroundTruth::Listing> GroundTruth::ListingOf(std::string_view product_id) const {
+  auto p = product_index_.find(product_id);
+  if (p == product_index_.end()) return std::nullopt;
+  const Product& product = products_[p->second];
+  const size_t leaf = static_cast<size_t>(product.leaf);
+  return Listing{leaf < leaves_.size() ? leaves_[leaf] : "", "brand-" + std::to_string(product.brand),
+                 product.price_z};
+}
+
 std::vector<std::string> GroundTruth::Complements(std::string_view product_id) const {
   std::vector<std::string> out;
   auto p = product_index_.find(product_id);

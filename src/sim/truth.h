@@ -57,6 +57,14 @@ class GroundTruth {
   std::vector<std::string> Products() const;
   // Product ids of the categories that go with the product's category (bought-together truth).
   std::vector<std::string> Complements(std::string_view product_id) const;
+  // What the shop's catalog shows of a product: its category (leaf), brand and price (as the
+  // z-score the shoppers' price preference reads); nullopt for an unknown id. For evaluations
+  // that read no catalog.
+  struct Listing {
+    std::string category, brand;
+    double price_z = 0;
+  };
+  std::optional<Listing> ListingOf(std::string_view product_id) const;
 
  private:
   struct Product {

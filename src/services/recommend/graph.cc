@@ -203,8 +203,11 @@ GraphSnapshot Graph::Snapshot(size_t arrivals) const {
   s.users = static_cast<int32_t>(by_user_.size());
   s.items = static_cast<int32_t>(item_ids_.size());
   s.item_ids = item_ids_;
-  s.categories.reserve(facts_.size());
-  for (const std::optional<ItemFacts>& f : facts_) s.categories.push_back(f ? f->category : "");
+  for (const std::optional<ItemFacts>& f : facts_) {
+    s.catalog.categories.push_back(f ? f->category : "");
+    s.catalog.brands.push_back(f ? f->brand : "");
+    s.catalog.prices.push_back(f ? f->price : -1);
+  }
   s.interactions = std::min(arrivals, rows_.size());
   s.rows.assign(rows_.begin(), rows_.begin() + static_cast<ptrdiff_t>(s.interactions));
   return s;

@@ -54,7 +54,7 @@ struct GraphSnapshot {
   std::vector<Interaction> rows;
   int32_t users = 0, items = 0;
   std::vector<std::string> item_ids;
-  std::vector<std::string> categories;  // per item, "" while the catalog has said nothing of it
+  ItemCatalog catalog;  // per item, as the catalog's events said when the snapshot was taken
   size_t interactions = 0;
 };
 

@@ -42,7 +42,7 @@ std::vector<const Generator*> Pointers(const std::vector<std::unique_ptr<Generat
 }
 
 // Little-endian fields of a saved ranker.
-constexpr std::string_view kRankerMagic = "EMPRANK1";
+constexpr std::string_view kRankerMagic = "EMPRANK2";
 using bytes::Put;
 using bytes::Take;
 
@@ -77,14 +77,112 @@ std::vector<std::string> HybridFeatureNames(const std::vector<std::string>& gene
     out.push_back(g + "_rank");
     out.push_back(g + "_score");
   }
-  out.insert(out.end(), {"proposed_by", "item_popularity", "user_history"});
+  out.insert(out.end(),
+             {"proposed_by", "item_popularity", "user_history", "item_log_price", "price_gap",
+              "item_age_days", "item_idle_days", "category_share", "brand_share", "session_category_share"});
   return out;
 }
 
-CandidateRows Candidates(std::span<const Generator* const> generators, std::span<const float> popularity,
-                         const History& h, size_t per_generator, std::span<const int32_t> exclude) {
+ItemSide MakeItemSide(const std::vector<Interaction>& rows, const TrainingSet& t,
+                      const ItemCatalog* catalog) {
+  ItemSide side;
+  side.popularity = LogPopularity(t);
+  const size_t n = side.popularity.size();
+  side.category.assign(n, -1);
+  side.brand.assign(n, -1);
+  side.log_price.assign(n, kMissing);
+  side.age_days.assign(n, kMissing);
+  side.idle_days.assign(n, kMissing);
+  std::vector<int64_t> first(n, INT64_MAX), last(n, INT64_MIN);
+  int64_t newest = INT64_MIN;
+  for (const Interaction& r : rows) {
+    const auto i = static_cast<size_t>(r.item);
+    if (i >= n) continue;
+    first[i] = std::min(first[i], r.at_ms);
+    last[i] = std::max(last[i], r.at_ms);
+    newest = std::max(newest, r.at_ms);
+  }
+  constexpr double kDayMs = 86'400'000.0;
+  for (size_t i = 0; i < n; ++i) {
+    if (last[i] == INT64_MIN) continue;
+    side.age_days[i] = static_cast<float>(static_cast<double>(newest - first[i]) / kDayMs);
+    side.idle_days[i] = static_cast<float>(static_cast<double>(newest - last[i]) / kDayMs);
+  }
+  if (!catalog) return side;
+  const auto intern = [n](const std::vector<std::string>& names, std::vector<int32_t>& out) {
+    std::unordered_map<std::string, int32_t> ids;
+    for (size_t i = 0; i < n && i < names.size(); ++i)
+      if (!names[i].empty()) out[i] = ids.emplace(names[i], static_cast<int32_t>(ids.size())).first->second;
+  };
+  intern(catalog->categories, side.category);
+  intern(catalog->brands, side.brand);
+  for (size_t i = 0; i < n && i < catalog->prices.size(); ++i)
+    if (catalog->prices[i] > 0) side.log_price[i] = std::log(static_cast<float>(catalog->prices[i]));
+  return side;
+}
+
+namespace {
+
+// What a user's features need of the history and the session, once per user.
+struct UserSide {
+  std::unordered_map<int32_t, float> category, brand;  // affinity shares
+  float mean_log_price = kMissing;
+  std::unordered_map<int32_t, float> session_category;  // shares of the session's items
+  bool has_catalog = false, has_session = false;
+};
+
+UserSide MakeUserSide(const ItemSide& side, const History& h, std::span<const int32_t> session) {
+  UserSide u;
+  float total = 0, priced = 0, price_sum = 0;
+  for (size_t n = 0; n < h.items.size(); ++n) {
+    const auto i = static_cast<size_t>(h.items[n]);
+    if (i >= side.items()) continue;
+    const float a = n < h.affinity.size() ? h.affinity[n] : 1.0f;
+    total += a;
+    if (side.category[i] >= 0) {
+      u.category[side.category[i]] += a;
+      u.has_catalog = true;
+    }
+    if (side.brand[i] >= 0) u.brand[side.brand[i]] += a;
+    if (!std::isnan(side.log_price[i])) {
+      priced += a;
+      price_sum += a * side.log_price[i];
+    }
+  }
+  if (total > 0) {
+    for (auto& [c, a] : u.category) a /= total;
+    for (auto& [b, a] : u.brand) a /= total;
+  }
+  if (priced > 0) u.mean_log_price = price_sum / priced;
+  size_t known = 0;
+  for (int32_t item : session) {
+    const auto i = static_cast<size_t>(item);
+    if (i >= side.items() || side.category[i] < 0) continue;
+    u.session_category[side.category[i]] += 1;
+    ++known;
+  }
+  if (known > 0) {
+    u.has_session = true;
+    for (auto& [c, a] : u.session_category) a /= static_cast<float>(known);
+  }
+  return u;
+}
+
+float Share(const std::unordered_map<int32_t, float>& shares, int32_t key) {
+  auto it = shares.find(key);
+  return it == shares.end() ? 0.0f : it->second;
+}
+
+}  // namespace
+
+CandidateRows Candidates(std::span<const Generator* const> generators, const ItemSide& side, const History& h,
+                         std::span<const int32_t> session, size_t per_generator,
+                         std::span<const int32_t> exclude) {
   const size_t g_count = generators.size();
-  const size_t cols = 2 * g_count + 3;
+  const size_t base = 2 * g_count;  // proposed_by, then the item and user features
+  const size_t cols = base + 10;
+  const UserSide user = MakeUserSide(side, h, session);
+  const float history = std::log1p(static_cast<float>(h.items.size()));
   CandidateRows out;
   std::unordered_map<int32_t, size_t> row_of;
   for (size_t g = 0; g < g_count; ++g) {
@@ -97,17 +195,31 @@ CandidateRows Candidates(std::span<const Generator* const> generators, std::span
         out.best.push_back(static_cast<uint8_t>(g));
         out.features.resize(out.features.size() + cols, kMissing);
         float* row = out.features.data() + it->second * cols;
-        row[2 * g_count] = 0;
+        row[base] = 0;
+        row[base + 2] = history;
         const auto item = static_cast<size_t>(list[r].item);
-        row[2 * g_count + 1] = item < popularity.size() ? popularity[item] : 0;
-        row[2 * g_count + 2] = std::log1p(static_cast<float>(h.items.size()));
+        if (item < side.items()) {
+          row[base + 1] = side.popularity[item];
+          row[base + 3] = side.log_price[item];
+          if (!std::isnan(side.log_price[item]) && !std::isnan(user.mean_log_price))
+            row[base + 4] = std::abs(side.log_price[item] - user.mean_log_price);
+          row[base + 5] = side.age_days[item];
+          row[base + 6] = side.idle_days[item];
+          if (user.has_catalog && side.category[item] >= 0)
+            row[base + 7] = Share(user.category, side.category[item]);
+          if (user.has_catalog && side.brand[item] >= 0) row[base + 8] = Share(user.brand, side.brand[item]);
+          if (user.has_session && side.category[item] >= 0)
+            row[base + 9] = Share(user.session_category, side.category[item]);
+        } else {
+          row[base + 1] = 0;
+        }
       }
       float* row = out.features.data() + it->second * cols;
       const auto rank = static_cast<float>(r + 1);
       if (!added && rank < row[2 * out.best[it->second]]) out.best[it->second] = static_cast<uint8_t>(g);
       row[2 * g] = rank;
       row[2 * g + 1] = best != 0 ? list[r].score / best : 0;
-      row[2 * g_count] += 1;
+      row[base] += 1;
     }
   }
   return out;
@@ -115,7 +227,8 @@ CandidateRows Candidates(std::span<const Generator* const> generators, std::span
 
 Result<std::unique_ptr<Ranker>> Ranker::Fit(const std::vector<Interaction>& rows, const TrainingSet& all,
                                             double half_life_days, const std::vector<std::string>& generators,
-                                            const GeneratorFactory& make, const HybridOptions& options) {
+                                            const GeneratorFactory& make, const HybridOptions& options,
+                                            const ItemCatalog* catalog) {
   if (generators.empty()) return InvalidArgument("the hybrid needs at least one generator");
   if (generators.size() > 255) return InvalidArgument("the hybrid takes at most 255 generators");
   const int32_t users = all.users;
@@ -125,7 +238,7 @@ Result<std::unique_ptr<Ranker>> Ranker::Fit(const std::vector<Interaction>& rows
   EMP_ASSIGN_OR_RETURN(auto inner_generators, FitAll(generators, make, inner_set));
   if (options.trees.stop.stop_requested()) return Cancelled("training stopped");
   const std::vector<const Generator*> inner_pointers = Pointers(inner_generators);
-  const std::vector<float> inner_popularity = LogPopularity(inner_set);
+  const ItemSide inner_side = MakeItemSide(inner.train, inner_set, catalog);
 
   std::vector<std::unordered_set<int32_t>> held(static_cast<size_t>(users));
   for (const Interaction& r : inner.test) held[static_cast<size_t>(r.user)].insert(r.item);
@@ -142,6 +255,10 @@ Result<std::unique_ptr<Ranker>> Ranker::Fit(const std::vector<Interaction>& rows
     group_users = std::move(sampled);
   }
 
+  // Each group user's latest session on the inner side (as serving knows the shopper's).
+  std::vector<std::vector<Interaction>> by_user(static_cast<size_t>(users));
+  for (const Interaction& r : inner.train) by_user[static_cast<size_t>(r.user)].push_back(r);
+
   // Each user's candidates cost what a request does (ALS's scan over every item), so in parallel.
   std::vector<CandidateRows> candidates(group_users.size());
   {
@@ -149,7 +266,8 @@ Result<std::unique_ptr<Ranker>> Ranker::Fit(const std::vector<Interaction>& rows
     const auto work = [&] {
       for (size_t n; (n = next.fetch_add(1)) < group_users.size() && !options.trees.stop.stop_requested();) {
         const History& h = inner_set.histories[static_cast<size_t>(group_users[n])];
-        candidates[n] = Candidates(inner_pointers, inner_popularity, h, options.candidates, h.items);
+        const std::vector<int32_t> session = LatestSession(by_user[static_cast<size_t>(group_users[n])]);
+        candidates[n] = Candidates(inner_pointers, inner_side, h, session, options.candidates, h.items);
       }
     };
     std::vector<std::jthread> pool;
@@ -182,7 +300,7 @@ Result<std::unique_ptr<Ranker>> Ranker::Fit(const std::vector<Interaction>& rows
   r->training_groups_ = data.groups.size();
   EMP_ASSIGN_OR_RETURN(auto trained, ml::Booster::Train(data, nullptr, options.trees));
   EMP_ASSIGN_OR_RETURN(r->booster_, SingleThreaded(*trained));
-  r->popularity_ = LogPopularity(all);
+  r->side_ = MakeItemSide(rows, all, catalog);
   return r;
 }
 
@@ -197,8 +315,15 @@ Result<std::string> Ranker::Save() const {
     Put<uint32_t>(out, static_cast<uint32_t>(g.size()));
     out += g;
   }
-  Put<uint64_t>(out, popularity_.size());
-  for (float v : popularity_) Put(out, v);
+  Put<uint64_t>(out, side_.items());
+  for (size_t i = 0; i < side_.items(); ++i) {
+    Put(out, side_.popularity[i]);
+    Put(out, side_.category[i]);
+    Put(out, side_.brand[i]);
+    Put(out, side_.log_price[i]);
+    Put(out, side_.age_days[i]);
+    Put(out, side_.idle_days[i]);
+  }
   out += trees;
   return out;
 }
@@ -208,7 +333,7 @@ Result<std::unique_ptr<Ranker>> Ranker::Load(std::string_view in) {
   if (!in.starts_with(kRankerMagic)) return damaged();
   in.remove_prefix(kRankerMagic.size());
   auto r = std::unique_ptr<Ranker>(new Ranker());
-  uint64_t candidates = 0, rows = 0, groups = 0, popularity = 0;
+  uint64_t candidates = 0, rows = 0, groups = 0, items = 0;
   uint32_t count = 0;
   if (!Take(in, &candidates) || !Take(in, &rows) || !Take(in, &groups) || !Take(in, &count) || count == 0 ||
       count > 255)
@@ -219,9 +344,20 @@ Result<std::unique_ptr<Ranker>> Ranker::Load(std::string_view in) {
     r->generators_.emplace_back(in.substr(0, size));
     in.remove_prefix(size);
   }
-  if (!Take(in, &popularity) || in.size() / sizeof(float) < popularity) return damaged();
-  r->popularity_.resize(popularity);
-  for (float& v : r->popularity_) Take(in, &v);
+  constexpr size_t kPerItem = 4 * sizeof(float) + 2 * sizeof(int32_t);
+  if (!Take(in, &items) || in.size() / kPerItem < items) return damaged();
+  ItemSide& side = r->side_;
+  for (auto* v : {&side.popularity, &side.log_price, &side.age_days, &side.idle_days}) v->resize(items);
+  side.category.resize(items);
+  side.brand.resize(items);
+  for (size_t i = 0; i < items; ++i) {
+    Take(in, &side.popularity[i]);
+    Take(in, &side.category[i]);
+    Take(in, &side.brand[i]);
+    Take(in, &side.log_price[i]);
+    Take(in, &side.age_days[i]);
+    Take(in, &side.idle_days[i]);
+  }
   r->candidates_ = candidates;
   r->training_rows_ = rows;
   r->training_groups_ = groups;
@@ -238,18 +374,19 @@ Result<std::vector<float>> Ranker::Score(const CandidateRows& rows) const {
 Result<std::unique_ptr<Hybrid>> Hybrid::Fit(const std::vector<Interaction>& rows, int32_t users,
                                             int32_t items, double half_life_days,
                                             const std::vector<std::string>& generators, const Factory& make,
-                                            const HybridOptions& options) {
+                                            const HybridOptions& options, const ItemCatalog* catalog) {
   auto h = std::unique_ptr<Hybrid>(new Hybrid());
   EMP_ASSIGN_OR_RETURN(h->training_, MakeTrainingSet(rows, users, items, half_life_days));
   EMP_ASSIGN_OR_RETURN(h->ranker_,
-                       Ranker::Fit(rows, h->training_, half_life_days, generators, make, options));
+                       Ranker::Fit(rows, h->training_, half_life_days, generators, make, options, catalog));
   EMP_ASSIGN_OR_RETURN(h->generators_, FitAll(generators, make, h->training_));
   h->serving_ = Pointers(h->generators_);
   return h;
 }
 
-std::vector<Scored> Hybrid::Recommend(const History& h, size_t k, std::span<const int32_t> exclude) const {
-  CandidateRows c = Candidates(serving_, ranker_->popularity(), h, ranker_->candidates(), exclude);
+std::vector<Scored> Hybrid::Recommend(const History& h, size_t k, std::span<const int32_t> exclude,
+                                      std::span<const int32_t> session) const {
+  CandidateRows c = Candidates(serving_, ranker_->side(), h, session, ranker_->candidates(), exclude);
   std::vector<Scored> out;
   if (c.items.empty()) return out;
   auto scores = ranker_->Score(c);

@@ -140,4 +140,15 @@ Result<ml::CsrMatrix> UserItemMatrix(const std::vector<Interaction>& rows, int32
   return ml::CsrMatrix::FromTriplets(users, items, r, c, v);
 }
 
+std::vector<int32_t> LatestSession(std::vector<Interaction> rows, int64_t gap_ms) {
+  std::sort(rows.begin(), rows.end(),
+            [](const Interaction& a, const Interaction& b) { return a.at_ms > b.at_ms; });
+  std::vector<int32_t> out;
+  for (size_t n = 0; n < rows.size(); ++n) {
+    if (n > 0 && rows[n - 1].at_ms - rows[n].at_ms >= gap_ms) break;
+    if (std::find(out.begin(), out.end(), rows[n].item) == out.end()) out.push_back(rows[n].item);
+  }
+  return out;
+}
+
 }  // namespace emporium::recommend

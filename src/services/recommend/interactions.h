@@ -57,6 +57,20 @@ Split SplitPerUser(const Interactions& data, double train_share, uint64_t seed);
 // The same over rows whose users are 0..users-1.
 Split SplitPerUser(const std::vector<Interaction>& rows, int32_t users, double train_share, uint64_t seed);
 
+// What the catalog says of each item index, for the models that use more than interactions (the
+// segments, the ranker's item features): "" and -1 where it said nothing.
+struct ItemCatalog {
+  std::vector<std::string> categories, brands;
+  std::vector<int64_t> prices;  // minor units
+};
+
+// A pause between two of a shopper's interactions that ends a session.
+inline constexpr int64_t kSessionGapMs = 30 * 60 * 1000;
+
+// The items of the latest session of one user's rows (any order): from the newest back to the
+// first pause of at least `gap_ms`, newest first, each item once.
+std::vector<int32_t> LatestSession(std::vector<Interaction> rows, int64_t gap_ms = kSessionGapMs);
+
 // The user × item matrix of `rows` (weights of repeated pairs summed).
 Result<ml::CsrMatrix> UserItemMatrix(const std::vector<Interaction>& rows, int32_t users, int32_t items);
 

@@ -13,10 +13,10 @@ namespace emporium::recommend {
 namespace {
 
 // Serving's candidates of the strategy, then popular items (serving's fill, without its filters).
-std::vector<int64_t> Listed(const Models& m, Strategy strategy, const History& h, size_t k,
-                            Strategy* served) {
+std::vector<int64_t> Listed(const Models& m, Strategy strategy, const History& h,
+                            std::span<const int32_t> session, size_t k, Strategy* served) {
   std::vector<int64_t> out;
-  for (const Proposal& p : Propose(m, strategy, h, h.items, served)) {
+  for (const Proposal& p : Propose(m, strategy, h, h.items, served, Context{.session_items = session})) {
     if (out.size() >= k) break;
     out.push_back(p.item);
   }
@@ -84,7 +84,7 @@ Result<std::shared_ptr<Models>> LoadModels(const ml::ModelStore& store, const ml
           (g == "popularity" && m->popularity) || (g == "cooccur" && m->cooccur) || (g == "als" && m->als);
       if (!have) return FailedPrecondition("model " + artifact.version + ": the ranker needs " + g);
     }
-    if (m->ranker->popularity().size() != static_cast<size_t>(m->items))
+    if (m->ranker->side().items() != static_cast<size_t>(m->items))
       return FailedPrecondition("model " + artifact.version + ": the ranker was fitted on other items");
   } else if (bytes.status().code() != Code::kNotFound) {
     return bytes.status();
@@ -117,10 +117,18 @@ SliceScore ScoreOnSlice(const Models& models, Strategy strategy, const std::vect
         !std::binary_search(histories[u].items.begin(), histories[u].items.end(), r.item))
       relevant[u].insert(r.item);
   }
+  // The ranker's session feature: each scored user's latest session before the slice.
+  std::vector<std::vector<Interaction>> rows_of(static_cast<size_t>(users));
+  for (const Interaction& r : before)
+    if (static_cast<size_t>(r.user) < rows_of.size() && !relevant[static_cast<size_t>(r.user)].empty())
+      rows_of[static_cast<size_t>(r.user)].push_back(r);
   ml::RankingMetrics m(k, static_cast<size_t>(std::max(models.items, 1)));
   Strategy served = strategy == Strategy::kRanked && !models.ranker ? Strategy::kFused : strategy;
-  for (size_t u = 0; u < relevant.size(); ++u)
-    if (!relevant[u].empty()) m.Add(Listed(models, strategy, histories[u], k, &served), relevant[u]);
+  for (size_t u = 0; u < relevant.size(); ++u) {
+    if (relevant[u].empty()) continue;
+    const std::vector<int32_t> session = LatestSession(std::move(rows_of[u]));
+    m.Add(Listed(models, strategy, histories[u], session, k, &served), relevant[u]);
+  }
   return SliceScore{m.users(), m.ndcg(), m.recall(), served};
 }
 

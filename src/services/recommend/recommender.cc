@@ -85,8 +85,8 @@ Result<std::vector<Proposal>> Ranked(const Models& m, std::span<const Generator*
                                      const Context& context) {
   std::vector<Proposal> out;
   if (!seed.items.empty()) {
-    const CandidateRows c =
-        Candidates(generators, m.ranker->popularity(), seed, m.ranker->candidates(), exclude);
+    const CandidateRows c = Candidates(generators, m.ranker->side(), seed, context.session_items,
+                                       m.ranker->candidates(), exclude);
     EMP_ASSIGN_OR_RETURN(std::vector<float> scores, m.ranker->Score(c));
     out.reserve(c.items.size());
     for (size_t n = 0; n < c.items.size(); ++n)
@@ -306,7 +306,7 @@ Result<std::shared_ptr<Models>> TrainModels(const GraphSnapshot& snapshot, const
     for (size_t i = 0; i < users.size(); ++i)
       users[i] = static_cast<float>(t.item_users.indptr[i + 1] - t.item_users.indptr[i]);
     m->segments = std::make_unique<Segments>(
-        Segments::Fit(snapshot.rows, snapshot.categories, users, options.segments));
+        Segments::Fit(snapshot.rows, snapshot.catalog.categories, users, options.segments));
   }
   m->no_ranker = "too little data for the ranker";
   if (snapshot.interactions >= options.min_interactions && snapshot.users > 1) {
@@ -335,7 +335,7 @@ Result<std::shared_ptr<Models>> TrainModels(const GraphSnapshot& snapshot, const
         return nullptr;
       };
       auto fitted = Ranker::Fit(snapshot.rows, t, options.half_life_days, {"cooccur", "als", "popularity"},
-                                make, ranker);
+                                make, ranker, &snapshot.catalog);
       if (fitted.ok()) {
         m->ranker = std::move(fitted).value();
         m->no_ranker.clear();
@@ -414,6 +414,7 @@ Recommendations Recommender::Recommend(const RecommendRequest& request) const {
   std::vector<int32_t> content;
   if (personal) {
     if (shopper.session.items.size() < seed.items.size()) context.session = &shopper.session;
+    context.session_items = shopper.session.items;
     seeds.session = &shopper.session;
     if (!shopper.recent.empty()) seeds.anchor = shopper.recent.front();
     if (seed.items.size() < kShortHistory) context.segments = models->segments.get();

@@ -126,6 +126,7 @@ struct Proposal {
 // items of the history's categories are a list too (popularity by segment for cold-start users).
 struct Context {
   const History* session = nullptr;
+  std::span<const int32_t> session_items;  // of the latest session, whole history or not (the ranker's)
   std::span<const int32_t> content;
   const Segments* segments = nullptr;
   std::span<const std::string> categories;  // of the seed's items, parallel to them
@@ -150,9 +151,6 @@ Result<std::shared_ptr<Models>> TrainModels(const GraphSnapshot& snapshot, const
 // of the given ones; empty when that is not known (no encoder, search unreachable).
 using ContentSource =
     std::function<std::vector<std::string>(std::span<const std::string> product_ids, size_t k)>;
-
-// A pause between two of a shopper's interactions that ends a session.
-inline constexpr int64_t kSessionGapMs = 30 * 60 * 1000;
 
 class Recommender {
  public:

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cmath>
 #include <fstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "platform/core/json.h"
@@ -11,6 +13,7 @@
 #include "platform/ml/metrics/metrics.h"
 #include "platform/ml/metrics/report.h"
 #include "services/recommend/graph.h"
+#include "services/recommend/recommender.h"
 #include "sim/truth.h"
 
 namespace emporium::recommend {
@@ -18,6 +21,13 @@ namespace {
 
 using boost::json::object;
 using json::Str;
+
+// The signal a feed weight came from (views and clicks weigh alike).
+Signal SignalOfWeight(float weight) {
+  for (Signal s : {Signal::kPurchase, Signal::kCart, Signal::kWishlist})
+    if (weight == SignalWeight(s)) return s;
+  return Signal::kView;
+}
 
 std::optional<Signal> EventSignal(std::string_view type) {
   if (type == "product_view") return Signal::kView;
@@ -175,15 +185,77 @@ Result<SimulatedResult> EvaluateSimulated(const std::filesystem::path& dir, cons
           [&](const History& h) { return g->Recommend(h, k, h.items); });
   }
   if (options.offline.with_hybrid) {
+    // The hybrid on interactions alone (as on MovieLens), then with what serving also knows: the
+    // catalog's categories, brands and prices (the truth's listings) and each user's latest session.
+    ItemCatalog catalog;
+    for (const std::string& id : data.item_ids) {
+      const auto listing = truth.ListingOf(id);
+      catalog.categories.push_back(listing ? listing->category : "");
+      catalog.brands.push_back(listing ? listing->brand : "");
+      catalog.prices.push_back(listing ? std::llround(1000 * std::exp(listing->price_z)) : -1);
+    }
+    std::vector<std::vector<Interaction>> rows_of(static_cast<size_t>(data.users()));
+    for (const Interaction& r : train) rows_of[static_cast<size_t>(r.user)].push_back(r);
+    std::unordered_map<const History*, std::vector<int32_t>> sessions;
+    for (int32_t u : scored)
+      sessions[&set.histories[static_cast<size_t>(u)]] =
+          LatestSession(std::move(rows_of[static_cast<size_t>(u)]));
+    for (const bool with_catalog : {false, true}) {
+      const auto start = std::chrono::steady_clock::now();
+      EMP_ASSIGN_OR_RETURN(auto hybrid,
+                           Hybrid::Fit(
+                               train, data.users(), data.items(), half_life, names,
+                               [&](const std::string& n) { return MakeGenerator(n, options.offline); },
+                               options.offline.hybrid, with_catalog ? &catalog : nullptr));
+      const double fit = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      score(SimulatedRow{.name = with_catalog ? "hybrid+catalog" : "hybrid", .fit_seconds = fit},
+            [&](const History& h) {
+              return with_catalog ? hybrid->Recommend(h, k, h.items, sessions.at(&h))
+                                  : hybrid->Recommend(h, k, h.items);
+            });
+    }
+  }
+  if (options.served) {
+    // The home lists serving makes (recommender.h), each strategy: the training interactions in a
+    // live graph whose catalog facts are the truth's listings (all in stock), the models
+    // TrainModels fits on it, the shopper's history and latest session asked at the cut.
+    Graph graph;
+    std::unordered_map<std::string, int32_t> index_of;
+    for (size_t i = 0; i < data.item_ids.size(); ++i) {
+      const auto listing = truth.ListingOf(data.item_ids[i]);
+      graph.SetFacts(ItemFacts{.id = data.item_ids[i],
+                               .title = data.item_ids[i],
+                               .category = listing ? listing->category : "",
+                               .brand = listing ? listing->brand : "",
+                               .price = listing ? std::llround(1000 * std::exp(listing->price_z)) : 0});
+      index_of[data.item_ids[i]] = static_cast<int32_t>(i);
+    }
+    std::vector<LiveInteraction> batch;
+    batch.reserve(train.size());
+    for (const Interaction& r : train)
+      batch.push_back({data.user_ids[static_cast<size_t>(r.user)], data.item_ids[static_cast<size_t>(r.item)],
+                       SignalOfWeight(r.weight), r.at_ms});
+    graph.Add(batch);
     const auto start = std::chrono::steady_clock::now();
-    EMP_ASSIGN_OR_RETURN(
-        auto hybrid,
-        Hybrid::Fit(
-            train, data.users(), data.items(), half_life, names,
-            [&](const std::string& n) { return MakeGenerator(n, options.offline); }, options.offline.hybrid));
+    EMP_ASSIGN_OR_RETURN(std::shared_ptr<Models> models,
+                         TrainModels(graph.Snapshot(), DefaultModelOptions()));
     const double fit = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    score(SimulatedRow{.name = "hybrid", .fit_seconds = fit},
-          [&](const History& h) { return hybrid->Recommend(h, k, h.items); });
+    Recommender recommender(graph, half_life);
+    recommender.Swap(models);
+    std::unordered_map<const History*, std::string> subject;
+    for (int32_t u : scored)
+      subject[&set.histories[static_cast<size_t>(u)]] = data.user_ids[static_cast<size_t>(u)];
+    for (const Strategy strategy : {Strategy::kFused, Strategy::kRanked}) {
+      score(SimulatedRow{.name = "served " + std::string(StrategyName(strategy)), .fit_seconds = fit},
+            [&](const History& h) {
+              std::vector<Scored> out;
+              const Recommendations r = recommender.Recommend(
+                  RecommendRequest{.subject = subject.at(&h), .limit = k, .strategy = strategy});
+              for (const RecommendedItem& item : r.items)
+                out.push_back({index_of.at(item.product_id), item.score});
+              return out;
+            });
+    }
   }
   return result;
 }

@@ -26,6 +26,7 @@ struct SimulatedOptions {
   OfflineOptions offline = DefaultOfflineOptions();
   double train_share = 0.75;  // of the period
   size_t users = 1000;        // scored users at most
+  bool served = true;         // also the lists serving makes (fused and ranked home lists)
 };
 
 struct SimulatedRow {
