@@ -129,17 +129,7 @@ void Graph::Clear() {
 }
 
 History Graph::HistoryOf(const std::string& subject, double half_life_days) const {
-  std::shared_lock lock(mu_);
-  auto u = user_index_.find(subject);
-  if (u == user_index_.end()) return {};
-  std::vector<Interaction> copy;
-  for (size_t at : by_user_[static_cast<size_t>(u->second)]) {
-    copy.push_back(rows_[at]);
-    copy.back().user = 0;
-  }
-  lock.unlock();
-  std::vector<History> h = Histories(copy, 1, half_life_days);
-  return std::move(h.front());
+  return ShopperOf(subject, half_life_days, kSessionGapMs).history;
 }
 
 std::vector<int32_t> Graph::RecentItems(const std::string& subject, size_t recent) const {
