@@ -509,7 +509,6 @@ TEST(RecommendModule, ANewProductsSimilarItemsComeFromItsTextThroughCatalog) {
     for (int k = 0; k < 5; ++k) ids.push_back(id(1 + (u + k * 4) % 20));
     env.View("user:shopper-" + std::to_string(u), ids);
   }
-  env.WaitForModel(60);
 
   const std::string cold = id(35);  // nobody viewed it
   const auto similar_by_text = [&] {
@@ -521,13 +520,16 @@ TEST(RecommendModule, ANewProductsSimilarItemsComeFromItsTextThroughCatalog) {
     for (const auto& item : o.at("items").as_array()) out.emplace(item.at("id").as_string());
     return out;
   };
+  // The catalog is embedded before the model is awaited: an unoptimized (sanitizer) build spends
+  // most of a minute in the encoder, and the trainer would share the two cores with it.
   std::set<std::string> by_text;
-  for (const auto until = Steady::now() + std::chrono::seconds(30); Steady::now() < until;) {
+  for (const auto until = Steady::now() + std::chrono::seconds(180); Steady::now() < until;) {
     by_text = similar_by_text();
-    if (by_text.size() == 20) break;  // the catalog embedded
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (by_text.size() == 20) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_EQ(by_text.size(), 20u);
+  env.WaitForModel(60);
 
   auto product = env.Call(http::Method::kGet, "/v1/products/" + cold, "");
   ASSERT_EQ(product.status, 200);
