@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -61,14 +62,20 @@ Status SyncDir(const std::string& dir) {
 }
 
 Status WriteFileAtomic(const std::string& path, std::string_view contents) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A temporary file of its own per call: two writers of one path (a command promoting while the
+  // service does) must not truncate or rename each other's.
+  static std::atomic<uint64_t> calls{0};
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(++calls);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("open", tmp);
   Status st = PwriteAll(fd, contents, 0, tmp);
   if (st.ok() && ::fsync(fd) != 0) st = ErrnoStatus("fsync", tmp);
   ::close(fd);
-  EMP_RETURN_IF_ERROR(st);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename", tmp);
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = ErrnoStatus("rename", tmp);
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
   return SyncDir(std::filesystem::path(path).parent_path().string());
 }
 
