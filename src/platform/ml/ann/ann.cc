@@ -10,6 +10,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "platform/core/file_util.h"
+
 namespace emporium::ml {
 namespace {
 
@@ -154,9 +156,7 @@ Status VectorIndex::Save(const fs::path& dir, std::string_view metadata) const {
   } catch (const std::exception& e) {
     return Internal("cannot save the graph in " + v.string() + ": " + e.what());
   }
-  EMP_RETURN_IF_ERROR(WriteFile(dir / "CURRENT.tmp", name));
-  fs::rename(dir / "CURRENT.tmp", dir / "CURRENT", ec);
-  if (ec) return Internal("cannot switch " + dir.string() + " to " + name + ": " + ec.message());
+  EMP_RETURN_IF_ERROR(fileutil::WriteFileAtomic((dir / "CURRENT").string(), name));
   fs::remove_all(dir / old_name, ec);
   return Status::Ok();
 }
